@@ -1,0 +1,221 @@
+"""The contract between the studio and the engine of each domain.
+
+An engine is plain Python: it takes a Recipe (a pydantic model holding everything
+that determines the output, seed included) and a Context (progress, cancel, a
+scratch folder, read access to input Works) and returns Outputs. It knows no
+database and no HTTP, so it can be tested on its own with `LocalContext`.
+
+Each domain package lists its tasks in its `__init__.py` as `TASKS = [TaskSpec(...)]`
+with dotted paths, so heavy engines (torch, llama.cpp) are imported only when a job
+of theirs runs, while recipes (light pydantic models) can be validated anywhere.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import random
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Domain packages whose TASKS are discovered; a package not present yet is skipped.
+DOMAINS = ["demo", "text", "music", "image", "training"]
+
+MAX_SEED = 2**32 - 1
+
+
+class Recipe(BaseModel):
+    """Base of every domain's recipe: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_SEED,
+        description="Random seed; left empty, the studio picks one and records it.",
+    )
+
+
+class Cancelled(Exception):
+    """Raised inside an engine (by Context.progress/check_cancelled) when its job was cancelled."""
+
+
+class EngineError(Exception):
+    """An engine's clear, user-facing failure (bad input it could only detect while running)."""
+
+
+@dataclass
+class Output:
+    """One thing an engine made; the studio keeps each as a Work.
+
+    Give either `data` (bytes) or `path` (a file the engine wrote, usually in ctx.workdir).
+    """
+
+    kind: str  # text | image | midi | audio | score | model | corpus | video | data
+    media_type: str  # e.g. text/plain, image/png, audio/midi, audio/wav
+    data: bytes | None = None
+    path: Path | None = None
+    title: str = ""
+    text: str | None = None  # searchable text content (the text itself, lyrics, a description)
+    meta: dict[str, Any] = field(default_factory=dict)  # shown with the Work (chords, loss, epsilon...)
+    parents: list[str] = field(default_factory=list)  # ids of input Works this derives from
+    parent_outputs: list[int] = field(default_factory=list)  # indexes of earlier outputs of this job
+    authorship: str = "ai"  # ai | human | co-created
+    tags: list[str] = field(default_factory=list)
+    model: str | None = None
+    model_hash: str | None = None
+    filename: str | None = None  # suggested file name on export/download
+
+    def read_bytes(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        if self.path is not None:
+            return Path(self.path).read_bytes()
+        raise ValueError("Output has neither data nor path")
+
+
+class Context(Protocol):
+    """What an engine may ask of the studio while it runs."""
+
+    workdir: Path  # scratch folder kept across re-runs of the same job (for resume)
+
+    def progress(self, fraction: float, message: str = "", preview: dict | None = None) -> None:
+        """Report progress in [0, 1]; raises Cancelled if the job was cancelled."""
+
+    def check_cancelled(self) -> None:
+        """Raise Cancelled if the job was cancelled."""
+
+    def input_path(self, work_id: str) -> Path:
+        """Path of an existing Work's bytes (read only)."""
+
+    def input_work(self, work_id: str) -> dict:
+        """An existing Work's metadata (kind, media_type, title, task, recipe, meta)."""
+
+    def emit(self, output: Output) -> str:
+        """Keep an output right away (e.g. a checkpoint), before the job ends; returns its Work id."""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One thing the studio can be asked to make: a recipe class and the engine function."""
+
+    name: str  # "domain.task", e.g. "music.song"
+    recipe: str  # "module:Class"
+    engine: str  # "module:function" taking (recipe, ctx) and returning list[Output]
+    title: str = ""  # human name, e.g. "Compose a song"
+
+    def recipe_class(self) -> type[Recipe]:
+        return _load(self.recipe)
+
+    def engine_function(self) -> Callable[[Recipe, Context], list[Output]]:
+        return _load(self.engine)
+
+
+def _load(dotted: str) -> Any:
+    module_name, _, attr = dotted.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+class UnknownTask(KeyError):
+    def __init__(self, name: str, known: list[str]):
+        super().__init__(name)
+        self.name = name
+        self.known = known
+
+    def __str__(self) -> str:
+        return f"unknown task {self.name!r}; accepted: {', '.join(self.known)}"
+
+
+_registry: dict[str, TaskSpec] | None = None
+_registry_lock = threading.Lock()
+
+
+def tasks() -> dict[str, TaskSpec]:
+    """All tasks of all installed domains, by name."""
+    global _registry
+    with _registry_lock:
+        if _registry is None:
+            found: dict[str, TaskSpec] = {}
+            for domain in DOMAINS:
+                module_name = f"muselab.{domain}"
+                if importlib.util.find_spec(module_name) is None:
+                    continue
+                for spec in getattr(importlib.import_module(module_name), "TASKS", []):
+                    found[spec.name] = spec
+            _registry = found
+        return _registry
+
+
+def get_task(name: str) -> TaskSpec:
+    registry = tasks()
+    if name not in registry:
+        raise UnknownTask(name, sorted(registry))
+    return registry[name]
+
+
+def new_seed() -> int:
+    return random.SystemRandom().randint(0, MAX_SEED)
+
+
+class LocalContext:
+    """A Context for running an engine without the studio: tests, notebooks, benchmarks."""
+
+    def __init__(
+        self,
+        workdir: Path | None = None,
+        inputs: dict[str, Path] | None = None,
+        on_progress: Callable[[float, str, dict | None], None] | None = None,
+    ):
+        self._own_dir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="muselab-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.inputs = dict(inputs or {})
+        self.events: list[tuple[float, str, dict | None]] = []
+        self.emitted: list[Output] = []
+        self.cancel_event = threading.Event()
+        self._on_progress = on_progress
+
+    def progress(self, fraction: float, message: str = "", preview: dict | None = None) -> None:
+        self.events.append((fraction, message, preview))
+        if self._on_progress:
+            self._on_progress(fraction, message, preview)
+        self.check_cancelled()
+
+    def check_cancelled(self) -> None:
+        if self.cancel_event.is_set():
+            raise Cancelled()
+
+    def input_path(self, work_id: str) -> Path:
+        try:
+            return self.inputs[work_id]
+        except KeyError:
+            raise EngineError(f"unknown input work {work_id!r}") from None
+
+    def input_work(self, work_id: str) -> dict:
+        path = self.input_path(work_id)
+        return {"id": work_id, "title": path.name, "kind": "file", "media_type": "", "recipe": None, "meta": {}}
+
+    def emit(self, output: Output) -> str:
+        self.emitted.append(output)
+        return f"local-{len(self.emitted)}"
+
+    def cleanup(self) -> None:
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def run_task(name: str, recipe: Recipe | dict, ctx: Context | None = None) -> list[Output]:
+    """Run one task in this process, without the studio (validates a dict recipe first)."""
+    spec = get_task(name)
+    if isinstance(recipe, dict):
+        recipe = spec.recipe_class().model_validate(recipe)
+    if recipe.seed is None:
+        recipe = recipe.model_copy(update={"seed": new_seed()})
+    return spec.engine_function()(recipe, ctx or LocalContext())
