@@ -199,8 +199,7 @@ class Registry:
     def list(self) -> list[ModelInfo]:
         out = [self._bundled_info(b) for b in BUNDLED.values()]
         for name, d in sorted(self._load().items()):
-            info = ModelInfo(**{k: v for k, v in d.items() if k in ModelInfo.__dataclass_fields__})
-            info.name = name
+            info = ModelInfo(name=name, **{k: v for k, v in d.items() if k in ModelInfo.__dataclass_fields__ and k != "name"})
             if info.kind == "file":
                 info.available = bool(info.path and Path(info.path).is_file())
             out.append(info)

@@ -39,6 +39,8 @@ IGNORED = re.compile(r"[\s\"'“”‘’「」『』（）()【】\[\]：:…�
 TITLE_LINE = re.compile(r"^\s*(#+\s*)?(《.*》|(题目|标题|title)\s*[:：].*|(作者|author|by)\s*[:：]?.*|[\[【(（].*[\]】)）])\s*$",
                         re.IGNORECASE)
 
+AUTHOR_ROW = re.compile(r"^([\[【(（][\u4e00-\u9fff]{1,2}[\]】)）]\s*|[\u4e00-\u9fff]{1,2}\s*[·・]\s*)?[\u4e00-\u9fff]{2,4}$")
+
 
 def canonical_form(name: str) -> str:
     """The Chinese name of a form from either spelling; ValueError listing accepted names otherwise."""
@@ -70,6 +72,9 @@ def split_lines(text: str) -> list[str]:
     while rows and skipped < 2 and TITLE_LINE.match(rows[0]):
         rows.pop(0)
         skipped += 1
+    # a bare author row right after the title: a name of 2-4 characters, maybe with a dynasty (唐·王之涣)
+    if skipped and rows and AUTHOR_ROW.match(rows[0].strip()):
+        rows.pop(0)
     clauses: list[str] = []
     for row in rows:
         for part in CLAUSE_END.split(row):
