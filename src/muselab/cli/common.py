@@ -27,9 +27,10 @@ def studio():
     """The studio for this command (opened once, migrations applied)."""
     global _studio
     if _studio is None:
+        from muselab.config import Settings
         from muselab.studio import Studio
 
-        _studio = Studio()
+        _studio = Studio(Settings())  # read the environment now (tests change it between commands)
     return _studio
 
 
