@@ -177,6 +177,8 @@ def _generate(recipe: WriteRecipe, form: Form, backend, prompt: _Prompt, samplin
             previews[cand] = previews.get(cand, "") + piece
             progress_state["tokens"] += 1
             preview: dict[str, Any] = {"text": previews[cand], "candidate": cand, "token": piece}
+            if sampling.n > 1:  # the job system keeps a snapshot now and then: give every candidate's text
+                preview["texts"] = [previews.get(j, "") for j in range(sampling.n)]
             if info is not None:
                 preview["alternatives"] = info.as_dict()
             frac = min(0.99, progress_state["tokens"] / max(1, total))

@@ -1,0 +1,232 @@
+"""`muselab write FORM ...` (one subcommand per form) and `muselab models ls|add|remote|rm|verify`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from muselab.cli.common import console, fail, print_json, run_job, save_works, studio
+
+SAMPLING_HELP = "Sampling (see docs/writing.md)"
+
+
+def _read_story(path: Optional[Path], memory: Optional[str], author_note: Optional[str],
+                lorebook: Optional[Path]) -> dict | None:
+    story: dict = {}
+    if path:
+        try:
+            story = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            fail(f"--story {path}: {e}")
+        if not isinstance(story, dict):
+            fail(f"--story {path}: expected a JSON object with memory, author_note, lorebook...")
+    if memory:
+        story["memory"] = memory
+    if author_note:
+        story["author_note"] = author_note
+    if lorebook:
+        from muselab.text.story import import_lorebook
+
+        try:
+            entries = import_lorebook(lorebook.read_bytes())
+        except (OSError, ValueError) as e:
+            fail(f"--lorebook {lorebook}: {e}")
+        story["lorebook"] = [e.model_dump() for e in entries]
+    return story or None
+
+
+def _make_form_command(form_name: str, needs_text: bool, help_text: str):
+    def command(
+        given: Optional[str] = typer.Argument(
+            None, metavar="FILE" if needs_text else "PROMPT",
+            help="The text file to work on ('-' reads stdin)" if needs_text else "What to write: an idea, a theme."),
+        prompt: Optional[str] = typer.Option(None, "--prompt", "-p", help="Instructions or direction (for text forms)."),
+        model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name (muselab models ls)."),
+        temperature: Optional[float] = typer.Option(None, help="Randomness: 0 = likeliest, 0.7-1.0 creative."),
+        top_p: Optional[float] = typer.Option(None, "--top-p", help="Nucleus sampling (1 = off)."),
+        top_k: Optional[int] = typer.Option(None, "--top-k", help="Only the k likeliest tokens (0 = off)."),
+        min_p: Optional[float] = typer.Option(None, "--min-p", help="Drop tokens below min_p x the best (0 = off)."),
+        repetition_penalty: Optional[float] = typer.Option(None, "--repetition-penalty", help="1 = off."),
+        max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Longest answer in tokens."),
+        n: int = typer.Option(1, "--n", "-n", min=1, max=8, help="Candidates written at once."),
+        seed: Optional[int] = typer.Option(None, help="Seed (random when left out; recorded either way)."),
+        stop: list[str] = typer.Option([], "--stop", help="Stop before this string (repeatable)."),
+        alternatives: int = typer.Option(0, "--alternatives", min=0, max=20,
+                                         help="Keep the N likeliest alternatives of every token."),
+        language: str = typer.Option("auto", help="auto, zh or en."),
+        mode: str = typer.Option("chat", help="chat, or complete (raw continuation, for base models)."),
+        genre: str = typer.Option("", help="Genre (story, lyrics, script)."),
+        characters: str = typer.Option("", help="Characters (story, script)."),
+        setting: str = typer.Option("", help="Setting (story, script)."),
+        length: str = typer.Option("", help="short, medium or long."),
+        tone: str = typer.Option("", help="Tone (e.g. warm, playful, 豪放)."),
+        style: str = typer.Option("", help="Style."),
+        audience: str = typer.Option("", help="Audience (copy, news)."),
+        poem_form: str = typer.Option("五言绝句", "--poem-form", help="五言绝句 七言绝句 五言律诗 七言律诗."),
+        form_check: str = typer.Option("regenerate", "--form-check", help="regenerate, flag or off (classical poems)."),
+        target_language: str = typer.Option("", "--to", help="translate: zh or en."),
+        story: Optional[Path] = typer.Option(None, "--story", exists=True, dir_okay=False,
+                                             help="JSON with memory, author_note, author_note_depth, lorebook..."),
+        memory: Optional[str] = typer.Option(None, help="Story memory (always in context)."),
+        author_note: Optional[str] = typer.Option(None, "--author-note", help="Author's note (near the end)."),
+        lorebook: Optional[Path] = typer.Option(None, "--lorebook", exists=True, dir_okay=False,
+                                                help="Lorebook JSON (Muselab or SillyTavern format)."),
+        stream: bool = typer.Option(False, "--stream", help="Print the text as it is written (n=1)."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also copy the texts into this folder."),
+        json_output: bool = typer.Option(False, "--json", help="Print machine-readable output."),
+    ):
+        recipe: dict = {"form": form_name, "n": n, "language": language, "mode": mode, "genre": genre,
+                        "characters": characters, "setting": setting, "length": length, "tone": tone, "style": style,
+                        "audience": audience, "poem_form": poem_form, "form_check": form_check,
+                        "target_language": target_language, "stop": stop, "top_logprobs": alternatives}
+        for key, value in {"model": model, "temperature": temperature, "top_p": top_p, "top_k": top_k,
+                           "min_p": min_p, "repetition_penalty": repetition_penalty, "max_tokens": max_tokens,
+                           "seed": seed}.items():
+            if value is not None:
+                recipe[key] = value
+        if needs_text or mode == "complete":
+            if given is None:
+                fail(f"give the text to work on: muselab write {form_name} FILE (or '-' for stdin)")
+            if given == "-":
+                recipe["text"] = sys.stdin.read()
+            else:
+                path = Path(given)
+                if not path.is_file():
+                    fail(f"no such file: {given} (write {form_name} works on a text file)")
+                work = studio().upload(path, path.name)  # kept, so the new texts link back to it
+                recipe["text_work"] = work.id
+            recipe["prompt"] = prompt or ""
+        else:
+            recipe["prompt"] = " ".join(x for x in (given, prompt) if x)
+        story_dict = _read_story(story, memory, author_note, lorebook)
+        if story_dict:
+            recipe["story"] = story_dict
+        works = run_job("text.generate", recipe, json_output=json_output, stream_text=stream and n == 1)
+        if json_output:
+            return
+        for i, w in enumerate(works):
+            if not (stream and n == 1):
+                console.rule(f"[bold]{w['title']}[/]" if len(works) > 1 else "")
+                console.print(w.get("text") or "", markup=False, highlight=False)
+            check = (w.get("meta") or {}).get("form_check")
+            if check and not check.get("ok"):
+                console.print(f"[yellow]form check failed:[/] {'; '.join(check.get('problems', []))}")
+        save_works(works, out)
+
+    command.__doc__ = help_text
+    return command
+
+
+def register(app: typer.Typer) -> None:
+    write = typer.Typer(help="Write with a local language model: stories, poems, scripts, copy, edits. 写作",
+                        no_args_is_help=True)
+    from muselab.text.forms import FormError, load_forms
+
+    try:
+        forms = load_forms()
+    except FormError as e:  # a broken user form must not break the whole CLI
+        console.print(f"[yellow]warning:[/] {e}")
+        from muselab.text.forms import BUILTIN_DIR, parse_form
+
+        forms = {p.stem: parse_form(json.loads(p.read_text(encoding="utf-8")), p.name)
+                 for p in sorted(BUILTIN_DIR.glob("*.json"))}
+    for name, form in forms.items():
+        help_text = f"{form.title['en']} · {form.title['zh']}: {form.description['en']}"
+        write.command(name.replace("_", "-"), help=help_text)(_make_form_command(name, form.needs == "text", help_text))
+        if name == "ad_copy":
+            write.command("copy", help=help_text, hidden=True)(_make_form_command(name, False, help_text))
+
+    @write.command("forms", help="List the forms (built-in and yours).")
+    def list_forms(json_output: bool = typer.Option(False, "--json")):
+        data = [f.public() for f in load_forms().values()]
+        if json_output:
+            print_json(data)
+            return
+        for f in data:
+            console.print(f"[bold]{f['name']:<15}[/] {f['title']['en']} · {f['title']['zh']}  [dim]{f['source']}[/]")
+
+    app.add_typer(write, name="write")
+
+    models = typer.Typer(help="Language models: bundled, your GGUF files, remote servers. 模型", no_args_is_help=True)
+
+    def _registry():
+        from muselab.models import Registry
+
+        return Registry(studio().settings.models_dir)
+
+    @models.command("ls", help="List models and whether they are available.")
+    def models_ls(json_output: bool = typer.Option(False, "--json")):
+        items = [m.public() for m in _registry().list()]
+        if json_output:
+            print_json(items)
+            return
+        for m in items:
+            state = "[green]ready[/]" if m["available"] else f"[red]missing[/] ({m['install']})"
+            where = m["path"] or m["base_url"] or ""
+            console.print(f"[bold]{m['name']:<30}[/] {m['kind']:<8} {state}  {m['title']}  [dim]{where}[/]")
+
+    @models.command("add", help="Register a GGUF file (hashed now, verified before each first load).")
+    def models_add(path: Path = typer.Argument(..., exists=True, dir_okay=False),
+                   name: Optional[str] = typer.Option(None, help="Name to use (default: from the file name)."),
+                   license: str = typer.Option("", help="The model's license, to show with it."),
+                   json_output: bool = typer.Option(False, "--json")):
+        from muselab.models import ModelError
+
+        try:
+            info = _registry().add_file(path, name=name, license=license)
+        except ModelError as e:
+            fail(str(e))
+        if json_output:
+            print_json(info.public())
+        else:
+            console.print(f"[green]✓[/] added {info.name} ({info.title}, sha256 {info.sha256[:12]}…)")
+
+    @models.command("remote", help="Register an OpenAI-compatible server (Ollama, vLLM, llama.cpp server, OpenAI).")
+    def models_remote(name: str, base_url: str, model: str,
+                      api_key_env: Optional[str] = typer.Option(None, help="Environment variable holding the key."),
+                      context_length: Optional[int] = typer.Option(None, help="The model's window in tokens."),
+                      json_output: bool = typer.Option(False, "--json")):
+        from muselab.models import ModelError
+
+        try:
+            info = _registry().add_remote(name, base_url, model, api_key_env=api_key_env,
+                                          context_length=context_length)
+        except ModelError as e:
+            fail(str(e))
+        if json_output:
+            print_json(info.public())
+        else:
+            console.print(f"[green]✓[/] added remote {info.name}: {info.title}")
+
+    @models.command("rm", help="Forget a user-added model or remote (the file itself is left alone).")
+    def models_rm(name: str, json_output: bool = typer.Option(False, "--json")):
+        from muselab.models import ModelError
+
+        try:
+            _registry().remove(name)
+        except ModelError as e:
+            fail(str(e))
+        if json_output:
+            print_json({"removed": name})
+        else:
+            console.print(f"[green]✓[/] removed {name}")
+
+    @models.command("verify", help="Join (if needed) and re-hash a local model against its recorded SHA-256.")
+    def models_verify(name: str = typer.Argument(None, help="Model name (default: the default model)."),
+                      json_output: bool = typer.Option(False, "--json")):
+        from muselab.models import DEFAULT_MODEL, ModelError
+
+        try:
+            result = _registry().verify(name or DEFAULT_MODEL)
+        except ModelError as e:
+            fail(str(e))
+        if json_output:
+            print_json(result)
+        else:
+            console.print(f"[green]✓[/] {result['name']}: SHA-256 {result['sha256']} matches ({result['path']})")
+
+    app.add_typer(models, name="models")

@@ -1,0 +1,158 @@
+"""The writing studio's faces: HTTP API (/v1/write through the job system, the Write page), CLI, and a real
+browser producing a streamed story on the Write page."""
+
+import json
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from muselab.config import get_settings
+
+pytest.importorskip("llama_cpp")
+
+SMOL = "smollm2-135m-instruct"
+
+
+@pytest.fixture
+def studio_env(tmp_path, monkeypatch):
+    """A studio whose data dir is also the one engines see through the environment."""
+    from muselab.config import Settings
+    from muselab.studio import Studio
+
+    monkeypatch.setenv("MUSELAB_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    s = Studio(Settings(data_dir=tmp_path / "data"))
+    yield s
+    s.close()
+    get_settings.cache_clear()
+
+
+def test_api_write_runs_a_job_and_keeps_candidates(studio_env):
+    from muselab.api.app import create_app
+
+    with TestClient(create_app(studio_env)) as client:
+        r = client.post("/v1/write", json={"form": "story", "prompt": "a fox who collects keys", "model": SMOL,
+                                           "max_tokens": 24, "seed": 4, "n": 2, "length": "short"})
+        assert r.status_code == 201, r.text
+        job = studio_env.wait(r.json()["id"], timeout=120)
+        assert job.state == "succeeded", job.error
+        assert len(job.work_ids) == 2
+        work = client.get(f"/v1/works/{job.work_ids[0]}").json()
+        assert work["task"] == "text.generate" and work["text"] and work["model"] == SMOL
+        assert work["recipe"]["seed"] == 4 and work["recipe"]["temperature"] == 0.9  # story default recorded
+        events = studio_env.queue.events(job.id, after_seq=0)
+        assert any((e.get("data") or {}).get("texts") for e in events)  # streamed snapshots of both candidates
+        bad = client.post("/v1/write", json={"form": "story", "prompt": ""})
+        assert bad.status_code == 422 and "prompt" in bad.json()["message"]
+        assert {f["name"] for f in client.get("/v1/write/forms").json()["items"]} >= {"story", "classical_poem"}
+        page = client.get("/write")
+        assert page.status_code == 200 and 'id="form-picker"' in page.text and "七言律诗" in page.text
+        assert SMOL in [m["id"] for m in client.get("/v1/models").json()["data"]]  # OpenAI routes in the app
+        lore = client.post("/v1/write/lorebook/import",
+                           files={"file": ("l.json", json.dumps([{"keys": ["长安"], "content": "都城"}]))})
+        assert lore.json()["entries"][0]["keys"] == ["长安"]
+
+
+def test_cli_write_and_models(tmp_path, monkeypatch, tiny_gguf):
+    import muselab.cli.common as common
+    from muselab.cli.main import app
+
+    monkeypatch.setenv("MUSELAB_DATA_DIR", str(tmp_path / "cli-data"))
+    get_settings.cache_clear()
+    monkeypatch.setattr(common, "_studio", None)
+    runner = CliRunner()
+    try:
+        r = runner.invoke(app, ["write", "story", "a fox who collects keys", "--model", SMOL, "--max-tokens", "16",
+                                "--seed", "3", "--json"])
+        assert r.exit_code == 0, r.output
+        made = json.loads(r.stdout)
+        assert made["job"]["state"] == "succeeded" and made["works"][0]["text"]
+        story = tmp_path / "draft.txt"
+        story.write_text("The lighthouse had been dark for ten years, until one night", encoding="utf-8")
+        r = runner.invoke(app, ["write", "continue", str(story), "--model", SMOL, "--max-tokens", "12", "--seed", "1",
+                                "--json"])
+        assert r.exit_code == 0, r.output
+        cont = json.loads(r.stdout)["works"][0]
+        assert len(cont["parents"]) == 1  # the uploaded draft is its parent
+        r = runner.invoke(app, ["write", "rewrite", str(tmp_path / "missing.txt"), "--model", SMOL])
+        assert r.exit_code != 0 and "no such file" in r.output
+        r = runner.invoke(app, ["models", "ls", "--json"])
+        assert SMOL in [m["name"] for m in json.loads(r.stdout)]
+        r = runner.invoke(app, ["models", "add", str(tiny_gguf), "--name", "tiny", "--json"])
+        assert r.exit_code == 0 and json.loads(r.stdout)["name"] == "tiny"
+        r = runner.invoke(app, ["models", "verify", SMOL, "--json"])
+        assert r.exit_code == 0 and json.loads(r.stdout)["ok"]
+        r = runner.invoke(app, ["models", "rm", "tiny"])
+        assert r.exit_code == 0
+        r = runner.invoke(app, ["write", "forms", "--json"])
+        assert "classical_poem" in [f["name"] for f in json.loads(r.stdout)]
+    finally:
+        if common._studio is not None:
+            common._studio.close()
+        get_settings.cache_clear()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.browser
+def test_browser_write_page_streams_a_story(studio_env):
+    if not shutil.which("chromium") and not shutil.which("/usr/bin/chromium"):
+        pytest.skip("headless Chromium not found at /usr/bin/chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    import uvicorn
+
+    from muselab.api.app import create_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(studio_env), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/write")
+            page.select_option("#form-picker", "story")
+            page.fill("#prompt", "A robot learns to bake bread.")
+            page.select_option("#model", SMOL)
+            page.click("details.params summary")
+            page.fill("#p-max_tokens", "120")
+            page.fill("#p-seed", "8")
+            # record every text the streaming card shows while the job runs
+            page.evaluate("""() => { window.__seen = [];
+                new MutationObserver(() => { const t = document.querySelector('.candidate-text.streaming');
+                  if (t && t.textContent && window.__seen[window.__seen.length - 1] !== t.textContent)
+                    window.__seen.push(t.textContent); })
+                .observe(document.getElementById('candidates'), {subtree: true, childList: true, characterData: true}); }""")
+            page.click("#write-btn")
+            page.wait_for_selector("[data-keep]", timeout=120000)  # finished: keep/discard buttons
+            final = page.text_content(".candidate-text")
+            seen = page.evaluate("window.__seen")
+            assert final and len(seen) >= 2, seen  # the text arrived in several growing pieces
+            assert all(len(a) <= len(b) for a, b in zip(seen, seen[1:]))
+            assert final.startswith(seen[0][:10])
+            assert "✓" in page.text_content("#status")
+            page.click("[data-keep]")
+            page.wait_for_selector(".candidate.kept", timeout=10000)
+            work_id = page.get_attribute(".candidate", "data-work")
+            assert studio_env.library.get(work_id).starred
+            # the draft was autosaved in the browser
+            page.reload()
+            assert page.input_value("#prompt") == "A robot learns to bake bread."
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
