@@ -129,7 +129,7 @@ def test_browser_write_page_streams_a_story(studio_env):
             page.fill("#prompt", "A robot learns to bake bread.")
             page.select_option("#model", SMOL)
             page.click("details.params summary")
-            page.fill("#p-max_tokens", "120")
+            page.fill("#p-max_tokens", "60")
             page.fill("#p-seed", "8")
             # record every text the streaming card shows while the job runs
             page.evaluate("""() => { window.__seen = [];

@@ -8,7 +8,7 @@ from muselab.models import Registry
 pytest.importorskip("llama_cpp")
 
 SMOL = "smollm2-135m-instruct"
-BASE = {"form": "free", "model": SMOL, "max_tokens": 24, "temperature": 0.8}
+BASE = {"form": "free", "model": SMOL, "max_tokens": 16, "temperature": 0.8}
 
 
 def write(**fields):
@@ -109,7 +109,7 @@ def test_chinese_prompt_streams_whole_characters(data_dir):
 
 def test_classical_poem_is_checked_and_flagged_or_passed(data_dir):
     outs, _ = write(form="classical_poem", prompt="秋月", poem_form="五言绝句", seed=11, max_attempts=2,
-                    max_tokens=40)
+                    max_tokens=30)
     check = outs[0].meta["form_check"]
     assert check["form"] == "五言绝句"
     from muselab.text.poem import check as check_poem
@@ -118,14 +118,14 @@ def test_classical_poem_is_checked_and_flagged_or_passed(data_dir):
         assert outs[0].meta["attempts"] in (1, 2)
     else:  # regenerated until the attempts ran out, then flagged
         assert outs[0].meta["attempts"] == 2 and check["problems"]
-    flagged, _ = write(form="classical_poem", prompt="秋月", seed=11, form_check="flag", max_tokens=40)
+    flagged, _ = write(form="classical_poem", prompt="秋月", seed=11, form_check="flag", max_tokens=30)
     assert flagged[0].meta["attempts"] == 1 and "form_check" in flagged[0].meta
 
 
 def test_continue_trims_the_oldest_text_and_rewrite_refuses(data_dir, monkeypatch):
-    monkeypatch.setenv("MUSELAB_TEXT_CTX", "512")
-    long_story = "\n".join(f"Day {i}: the lighthouse keeper wrote in her log and watched the sea." for i in range(120))
-    outs, _ = write(form="continue", text=long_story + "\nThen a ship appeared.", seed=2, max_tokens=16,
+    monkeypatch.setenv("MUSELAB_TEXT_CTX", "256")
+    long_story = "\n".join(f"Day {i}: the lighthouse keeper wrote in her log and watched the sea." for i in range(40))
+    outs, _ = write(form="continue", text=long_story + "\nThen a ship appeared.", seed=2, max_tokens=8,
                     story={"memory": "A quiet story.", "author_note": "Something strange happens.",
                            "lorebook": [{"keys": ["ship"], "content": "The ship has black sails.", "name": "ship"}]})
     ctx_meta = outs[0].meta["context"]

@@ -29,10 +29,15 @@ PENALTY_LAST_N = 64
 
 
 def default_threads() -> int:
+    """MUSELAB_TEXT_THREADS, else half the logical CPUs (about the physical cores), at most 8.
+
+    llama.cpp's threads spin while they wait for each other: with more threads than free cores
+    (hyper-threads, or other work on the machine) generation was measured 10x slower than with one.
+    """
     env = os.environ.get("MUSELAB_TEXT_THREADS")
     if env:
         return max(1, int(env))
-    return max(1, min(os.cpu_count() or 1, 8))
+    return max(1, min((os.cpu_count() or 2) // 2, 8))
 
 
 def default_ctx() -> int:
