@@ -20,12 +20,11 @@ def write(**fields):
 
 
 def test_fixed_seed_gives_the_same_text_again(data_dir):
-    a, _ = write(prompt="Write one sentence about a red fox.", seed=42)
-    b, _ = write(prompt="Write one sentence about a red fox.", seed=42)
-    c, _ = write(prompt="Write one sentence about a red fox.", seed=43)
-    d, _ = write(prompt="Write one sentence about a red fox.", seed=44)
+    a, _ = write(prompt="Write one sentence about a red fox.", seed=42, temperature=1.0)
+    b, _ = write(prompt="Write one sentence about a red fox.", seed=42, temperature=1.0)
+    c, _ = write(prompt="Write one sentence about a red fox.", seed=43, temperature=1.0)
     assert a[0].text and a[0].text == b[0].text
-    assert len({a[0].text, c[0].text, d[0].text}) > 1  # other seeds write something else
+    assert c[0].text != a[0].text  # another seed writes something else
     m = a[0].meta
     assert m["seed"] == 42 and m["completion_tokens"] > 0 and m["form"] == "free"
     assert a[0].model == SMOL and a[0].model_hash == Registry().get(SMOL).sha256
@@ -107,17 +106,22 @@ def test_chinese_prompt_streams_whole_characters(data_dir):
     assert outs[0].meta["language"] == "zh"
 
 
-def test_classical_poem_is_checked_and_flagged_or_passed(data_dir):
+def test_classical_poem_is_checked_and_regenerated_or_flagged(data_dir):
     outs, _ = write(form="classical_poem", prompt="秋月", poem_form="五言绝句", seed=11, max_attempts=2,
-                    max_tokens=30)
-    check = outs[0].meta["form_check"]
-    assert check["form"] == "五言绝句"
+                    max_tokens=30, n=2)
     from muselab.text.poem import check as check_poem
-    assert check["ok"] == check_poem(outs[0].text, "五言绝句").ok
-    if check["ok"]:
-        assert outs[0].meta["attempts"] in (1, 2)
-    else:  # regenerated until the attempts ran out, then flagged
-        assert outs[0].meta["attempts"] == 2 and check["problems"]
+    for o in outs:
+        check = o.meta["form_check"]
+        assert check["form"] == "五言绝句"
+        assert check["ok"] == check_poem(o.text, "五言绝句").ok
+        if check["ok"]:
+            assert o.meta["attempts"] in (1, 2)
+        else:  # regenerated until the attempts ran out, then flagged with its problems
+            assert o.meta["attempts"] == 2 and check["problems"]
+
+
+@pytest.mark.slow
+def test_classical_poem_flag_only_does_not_regenerate(data_dir):
     flagged, _ = write(form="classical_poem", prompt="秋月", seed=11, form_check="flag", max_tokens=30)
     assert flagged[0].meta["attempts"] == 1 and "form_check" in flagged[0].meta
 
