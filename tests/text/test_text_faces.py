@@ -53,6 +53,16 @@ def test_api_write_runs_a_job_and_keeps_candidates(studio_env):
         page = client.get("/write")
         assert page.status_code == 200 and 'id="form-picker"' in page.text and "七言律诗" in page.text
         assert SMOL in [m["id"] for m in client.get("/v1/models").json()["data"]]  # OpenAI routes in the app
+        # an OpenAI-compatible call asked to be kept becomes a Work whose recipe is the request
+        r = client.post("/v1/chat/completions", headers={"X-Muselab-Keep": "true"},
+                        json={"model": SMOL, "messages": [{"role": "user", "content": "写一句诗"}], "max_tokens": 8})
+        kept = r.json()["muselab_work_ids"]
+        w = client.get(f"/v1/works/{kept[0]}").json()
+        assert w["task"] == "openai.chat.completions" and w["text"] == r.json()["choices"][0]["message"]["content"]
+        assert w["recipe"]["seed"] is not None and w["title"] == "写一句诗"
+        plain = client.post("/v1/chat/completions", json={"model": SMOL, "max_tokens": 4,
+                                                          "messages": [{"role": "user", "content": "hi"}]})
+        assert "muselab_work_ids" not in plain.json()
         lore = client.post("/v1/write/lorebook/import",
                            files={"file": ("l.json", json.dumps([{"keys": ["长安"], "content": "都城"}]))})
         assert lore.json()["entries"][0]["keys"] == ["长安"]

@@ -3,7 +3,9 @@
 Other tools (editors, agents, the official `openai` client) can use the studio's models with
 base_url=http://127.0.0.1:8000/v1. Besides the standard fields, the llama.cpp-style sampling
 fields top_k, min_p and repeat_penalty are accepted. The router works on its own (include it in
-any FastAPI app); COMPLETION_HOOKS lets the studio keep each call in the library.
+any FastAPI app). Inside the studio, a call sent with the header `X-Muselab-Keep: true` is kept in the
+library: each choice becomes a text Work whose recipe is the request (ids in `muselab_work_ids`).
+COMPLETION_HOOKS lets other code watch every finished call.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import time
 import uuid
 from typing import Any, Callable, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -181,6 +184,34 @@ def _sse(obj: dict | str) -> bytes:
     return f"data: {data}\n\n".encode("utf-8")
 
 
+def _wants_keep(request: Request) -> bool:
+    return request.headers.get("x-muselab-keep", "").lower() in ("1", "true", "yes") and \
+        getattr(request.app.state, "studio", None) is not None
+
+
+def _keep(request: Request, route: str, req: dict, info, cands: list[Candidate], stats: GenStats) -> list[str]:
+    """Keep each choice as a text Work in the studio's library (the request is its recipe)."""
+    from muselab.library.store import NewWork
+
+    studio = request.app.state.studio
+    asked = req.get("prompt") if route == "completions" else next(
+        (m.get("content") for m in reversed(req.get("messages") or []) if m.get("role") == "user"), "")
+    if isinstance(asked, list):
+        asked = " ".join(str(x) for x in asked)
+    subject = str(asked or "").strip().splitlines()[0][:60] if str(asked or "").strip() else route
+    ids = []
+    for c in cands:
+        work = studio.library.add(NewWork(
+            kind="text", media_type="text/plain; charset=utf-8", data=c.text.encode("utf-8"), text=c.text,
+            title=f"{subject}" + (f" ({c.index + 1}/{len(cands)})" if len(cands) > 1 else ""),
+            task=f"openai.{route}", recipe=req, model=info.name, model_hash=info.sha256, seed=req.get("seed"),
+            meta={"candidate": c.index, "finish_reason": c.finish_reason, "completion_tokens": c.completion_tokens,
+                  "prompt_tokens": stats.prompt_tokens, "api": f"/v1/{route.replace('.', '/')}"},
+            tags=["openai-api"], filename=f"completion-{c.index + 1}.txt"))
+        ids.append(work.id)
+    return ids
+
+
 def _hooks(route: str, request: dict, response: dict) -> None:
     for hook in COMPLETION_HOOKS:
         try:
@@ -190,7 +221,7 @@ def _hooks(route: str, request: dict, response: dict) -> None:
 
 
 @router.post("/chat/completions", summary="Chat completion (OpenAI-compatible; stream=true for SSE)")
-async def chat_completions(req: ChatRequest):
+async def chat_completions(req: ChatRequest, request: Request):
     (pair, err) = await _backend(req.model)
     if err:
         return err
@@ -200,6 +231,8 @@ async def chat_completions(req: ChatRequest):
         return _error(400, "messages: every message is empty; say something", "empty_prompt", "messages")
     top = (req.top_logprobs or 1) if req.logprobs else 0
     sampling = req.sampling(top)
+    keep = _wants_keep(request)
+    recorded = {**req.model_dump(exclude_none=True), "seed": sampling.seed}
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     if not req.stream:
         async for kind, payload in _run(backend, sampling, None, messages):
@@ -213,6 +246,9 @@ async def chat_completions(req: ChatRequest):
                          "finish_reason": c.finish_reason} for c in cands],
             "usage": _usage(cands, stats),
         }
+        if keep:
+            body["muselab_work_ids"] = await run_in_threadpool(_keep, request, "chat.completions", recorded, info,
+                                                               cands, stats)
         _hooks("chat.completions", req.model_dump(), body)
         return body
 
@@ -239,8 +275,12 @@ async def chat_completions(req: ChatRequest):
                     yield _sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": info.name,
                                 "choices": [{"index": c.index, "delta": {}, "finish_reason": c.finish_reason,
                                              "logprobs": None}]})
-                yield _sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": info.name,
-                            "choices": [], "usage": _usage(cands, stats)})
+                final = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": info.name,
+                         "choices": [], "usage": _usage(cands, stats)}
+                if keep:
+                    final["muselab_work_ids"] = await run_in_threadpool(_keep, request, "chat.completions", recorded,
+                                                                        info, cands, stats)
+                yield _sse(final)
                 yield _sse("[DONE]")
                 _hooks("chat.completions", req.model_dump(), {
                     "id": cid, "model": info.name, "choices": [{"index": c.index, "text": c.text,
@@ -254,7 +294,7 @@ async def chat_completions(req: ChatRequest):
 
 
 @router.post("/completions", summary="Text completion (OpenAI-compatible; stream=true for SSE)")
-async def completions(req: CompletionRequest):
+async def completions(req: CompletionRequest, request: Request):
     try:
         prompt = req.prompt_text()
     except ValueError as e:
@@ -266,6 +306,8 @@ async def completions(req: CompletionRequest):
         return err
     backend, info = pair
     sampling = req.sampling(req.logprobs or 0)
+    keep = _wants_keep(request)
+    recorded = {**req.model_dump(exclude_none=True), "seed": sampling.seed}
     cid, created = f"cmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     if not req.stream:
         async for kind, payload in _run(backend, sampling, prompt, None):
@@ -279,6 +321,9 @@ async def completions(req: CompletionRequest):
                          "finish_reason": c.finish_reason} for c in cands],
             "usage": _usage(cands, stats),
         }
+        if keep:
+            body["muselab_work_ids"] = await run_in_threadpool(_keep, request, "completions", recorded, info,
+                                                               cands, stats)
         _hooks("completions", req.model_dump(), body)
         return body
 
@@ -297,6 +342,10 @@ async def completions(req: CompletionRequest):
                     yield _sse({"id": cid, "object": "text_completion", "created": created, "model": info.name,
                                 "choices": [{"index": c.index, "text": "", "finish_reason": c.finish_reason,
                                              "logprobs": None}]})
+                if keep:
+                    ids = await run_in_threadpool(_keep, request, "completions", recorded, info, cands, stats)
+                    yield _sse({"id": cid, "object": "text_completion", "created": created, "model": info.name,
+                                "choices": [], "usage": _usage(cands, stats), "muselab_work_ids": ids})
                 yield _sse("[DONE]")
                 _hooks("completions", req.model_dump(), {
                     "id": cid, "model": info.name, "choices": [{"index": c.index, "text": c.text,
