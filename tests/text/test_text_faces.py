@@ -37,7 +37,7 @@ def test_api_write_runs_a_job_and_keeps_candidates(studio_env):
 
     with TestClient(create_app(studio_env)) as client:
         r = client.post("/v1/write", json={"form": "story", "prompt": "a fox who collects keys", "model": SMOL,
-                                           "max_tokens": 24, "seed": 4, "n": 2, "length": "short"})
+                                           "max_tokens": 12, "seed": 4, "n": 2, "length": "short"})
         assert r.status_code == 201, r.text
         job = studio_env.wait(r.json()["id"], timeout=120)
         assert job.state == "succeeded", job.error
@@ -77,14 +77,14 @@ def test_cli_write_and_models(tmp_path, monkeypatch, tiny_gguf):
     monkeypatch.setattr(common, "_studio", None)
     runner = CliRunner()
     try:
-        r = runner.invoke(app, ["write", "story", "a fox who collects keys", "--model", SMOL, "--max-tokens", "16",
+        r = runner.invoke(app, ["write", "story", "a fox who collects keys", "--model", SMOL, "--max-tokens", "8",
                                 "--seed", "3", "--json"])
         assert r.exit_code == 0, r.output
         made = json.loads(r.stdout)
         assert made["job"]["state"] == "succeeded" and made["works"][0]["text"]
         story = tmp_path / "draft.txt"
         story.write_text("The lighthouse had been dark for ten years, until one night", encoding="utf-8")
-        r = runner.invoke(app, ["write", "continue", str(story), "--model", SMOL, "--max-tokens", "12", "--seed", "1",
+        r = runner.invoke(app, ["write", "continue", str(story), "--model", SMOL, "--max-tokens", "8", "--seed", "1",
                                 "--json"])
         assert r.exit_code == 0, r.output
         cont = json.loads(r.stdout)["works"][0]
@@ -139,7 +139,7 @@ def test_browser_write_page_streams_a_story(studio_env):
             page.fill("#prompt", "A robot learns to bake bread.")
             page.select_option("#model", SMOL)
             page.click("details.params summary")
-            page.fill("#p-max_tokens", "60")
+            page.fill("#p-max_tokens", "40")
             page.fill("#p-seed", "8")
             # record every text the streaming card shows while the job runs
             page.evaluate("""() => { window.__seen = [];

@@ -58,6 +58,7 @@ class _Key:
     path: str
     n_ctx: int
     n_threads: int
+    n_batch: int
 
 
 class LoadedModel:
@@ -78,8 +79,10 @@ class LoadedModel:
         n_ctx = min(n_ctx, self.model.n_ctx_train()) if self.model.n_ctx_train() > 0 else n_ctx
         cparams = llama_cpp.llama_context_default_params()
         cparams.n_ctx = n_ctx
-        cparams.n_batch = 512
-        cparams.n_ubatch = 512
+        # prompts are decoded in chunks of n_batch tokens (llama.cpp caps it at the window)
+        batch = max(8, int(os.environ.get("MUSELAB_TEXT_BATCH", 512)))
+        cparams.n_batch = min(batch, n_ctx)
+        cparams.n_ubatch = min(batch, n_ctx)
         cparams.n_seq_max = MAX_N
         cparams.kv_unified = True  # candidates share the prompt's cells
         cparams.n_threads = n_threads
@@ -87,7 +90,8 @@ class LoadedModel:
         cparams.no_perf = True
         self.ctx = internals.LlamaContext(model=self.model, params=cparams, verbose=False)
         self.n_ctx = self.ctx.n_ctx()
-        self.batch = internals.LlamaBatch(n_tokens=512, embd=0, n_seq_max=MAX_N, verbose=False)
+        self.n_batch = int(llama_cpp.llama_n_batch(self.ctx.ctx))
+        self.batch = internals.LlamaBatch(n_tokens=max(self.n_batch, MAX_N), embd=0, n_seq_max=MAX_N, verbose=False)
         self.vocab = self.model.vocab
         self.n_vocab = self.model.n_vocab()
         self.metadata = self.model.metadata()
@@ -182,8 +186,9 @@ class LoadedModel:
         self.ctx.kv_cache_clear()
         batch = self.batch.batch
         # prompt, in chunks of the batch size, on sequence 0 (shared afterwards)
-        for start in range(0, len(tokens), 512):
-            chunk = tokens[start:start + 512]
+        step = self.n_batch
+        for start in range(0, len(tokens), step):
+            chunk = tokens[start:start + step]
             batch.n_tokens = len(chunk)
             for i, tok in enumerate(chunk):
                 batch.token[i] = tok
@@ -202,7 +207,7 @@ class LoadedModel:
         cands = [Candidate(index=i, prompt_tokens=len(tokens)) for i in range(n)]
         emitted = [0] * n  # characters of text already passed to on_token
         live = list(range(n))
-        logit_idx = {i: len(tokens) - 1 - (len(tokens) - 1) // 512 * 512 for i in range(n)}
+        logit_idx = {i: (len(tokens) - 1) % step for i in range(n)}
         pos = len(tokens)
         stats = GenStats(prompt_tokens=len(tokens), prompt_seconds=prompt_seconds, batched=n > 1)
         max_stop = max((len(x) for x in s.stop), default=0)
@@ -292,7 +297,8 @@ class ModelSession:
     """`with ModelSession(path) as m:` gives the process's loaded model, loading it if needed."""
 
     def __init__(self, path: str, n_ctx: int | None = None, n_threads: int | None = None):
-        self.key = _Key(str(path), n_ctx or default_ctx(), n_threads or default_threads())
+        self.key = _Key(str(path), n_ctx or default_ctx(), n_threads or default_threads(),
+                        int(os.environ.get("MUSELAB_TEXT_BATCH", 512)))
 
     def __enter__(self) -> LoadedModel:
         global _loaded
