@@ -101,7 +101,7 @@ def main() -> None:
         raw.append(raw_run(llm, args.tokens, 100 + r))
         mus.append(muselab_run(args.model, args.tokens, 100 + r))
         warm.append(raw_run(llm, 16, 100 + r, cold=False)["ttft"])
-    med = lambda rows, k: statistics.median(x[k] for x in rows)  # noqa: E731
+    med = lambda rows, k: statistics.median(x[k] for x in rows)
     ratio = med(mus, "tps") / med(raw, "tps")
     print("\n1. single candidate (median of runs)")
     print(f"   raw llama-cpp-python : {med(raw, 'tps'):7.1f} tok/s   first token {med(raw, 'ttft') * 1000:7.1f} ms   "

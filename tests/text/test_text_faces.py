@@ -69,7 +69,7 @@ def test_api_write_runs_a_job_and_keeps_candidates(studio_env):
 
 
 def test_cli_write_and_models(tmp_path, monkeypatch, tiny_gguf):
-    import muselab.cli.common as common
+    from muselab.cli import common
     from muselab.cli.main import app
 
     monkeypatch.setenv("MUSELAB_DATA_DIR", str(tmp_path / "cli-data"))

@@ -1,7 +1,6 @@
 """The model registry: bundled models, joining chunked ones with SHA-256 verification, user GGUF files, remotes."""
 
 import hashlib
-import sys
 
 import pytest
 
@@ -47,7 +46,7 @@ def fake_chunked(tmp_path, monkeypatch):
 
 
 def test_chunks_are_joined_once_and_verified(data_dir, fake_chunked):
-    b, chunks, _ = fake_chunked
+    _, chunks, _ = fake_chunked
     reg = Registry()
     info = reg.ensure_local("fake-chunked")
     joined = reg.models_dir / "fake.gguf"
@@ -58,7 +57,7 @@ def test_chunks_are_joined_once_and_verified(data_dir, fake_chunked):
 
 
 def test_damaged_chunks_are_refused(data_dir, fake_chunked, monkeypatch):
-    b, _, pkg = fake_chunked
+    _, _, pkg = fake_chunked
     (pkg / "data" / "c1.bin").write_bytes(b"damaged")
     with pytest.raises(ModelError, match="SHA-256"):
         Registry().ensure_local("fake-chunked")

@@ -4,8 +4,15 @@ import json
 
 import pytest
 
-from muselab.text.story import (LoreEntry, StoryProject, active_lore, assemble, export_lorebook, import_lorebook,
-                                insert_author_note)
+from muselab.text.story import (
+    LoreEntry,
+    StoryProject,
+    active_lore,
+    assemble,
+    export_lorebook,
+    import_lorebook,
+    insert_author_note,
+)
 
 
 def words(text: str) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,8 +13,8 @@ from muselab.cli.common import console, fail, print_json, run_job, save_works, s
 SAMPLING_HELP = "Sampling (see docs/writing.md)"
 
 
-def _read_story(path: Optional[Path], memory: Optional[str], author_note: Optional[str],
-                lorebook: Optional[Path]) -> dict | None:
+def _read_story(path: Path | None, memory: str | None, author_note: str | None,
+                lorebook: Path | None) -> dict | None:
     story: dict = {}
     if path:
         try:
@@ -41,19 +40,19 @@ def _read_story(path: Optional[Path], memory: Optional[str], author_note: Option
 
 def _make_form_command(form_name: str, needs_text: bool, help_text: str):
     def command(
-        given: Optional[str] = typer.Argument(
+        given: str | None = typer.Argument(
             None, metavar="FILE" if needs_text else "PROMPT",
             help="The text file to work on ('-' reads stdin)" if needs_text else "What to write: an idea, a theme."),
-        prompt: Optional[str] = typer.Option(None, "--prompt", "-p", help="Instructions or direction (for text forms)."),
-        model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name (muselab models ls)."),
-        temperature: Optional[float] = typer.Option(None, help="Randomness: 0 = likeliest, 0.7-1.0 creative."),
-        top_p: Optional[float] = typer.Option(None, "--top-p", help="Nucleus sampling (1 = off)."),
-        top_k: Optional[int] = typer.Option(None, "--top-k", help="Only the k likeliest tokens (0 = off)."),
-        min_p: Optional[float] = typer.Option(None, "--min-p", help="Drop tokens below min_p x the best (0 = off)."),
-        repetition_penalty: Optional[float] = typer.Option(None, "--repetition-penalty", help="1 = off."),
-        max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Longest answer in tokens."),
+        prompt: str | None = typer.Option(None, "--prompt", "-p", help="Instructions or direction (for text forms)."),
+        model: str | None = typer.Option(None, "--model", "-m", help="Model name (muselab models ls)."),
+        temperature: float | None = typer.Option(None, help="Randomness: 0 = likeliest, 0.7-1.0 creative."),
+        top_p: float | None = typer.Option(None, "--top-p", help="Nucleus sampling (1 = off)."),
+        top_k: int | None = typer.Option(None, "--top-k", help="Only the k likeliest tokens (0 = off)."),
+        min_p: float | None = typer.Option(None, "--min-p", help="Drop tokens below min_p x the best (0 = off)."),
+        repetition_penalty: float | None = typer.Option(None, "--repetition-penalty", help="1 = off."),
+        max_tokens: int | None = typer.Option(None, "--max-tokens", help="Longest answer in tokens."),
         n: int = typer.Option(1, "--n", "-n", min=1, max=8, help="Candidates written at once."),
-        seed: Optional[int] = typer.Option(None, help="Seed (random when left out; recorded either way)."),
+        seed: int | None = typer.Option(None, help="Seed (random when left out; recorded either way)."),
         stop: list[str] = typer.Option([], "--stop", help="Stop before this string (repeatable)."),
         alternatives: int = typer.Option(0, "--alternatives", min=0, max=20,
                                          help="Keep the N likeliest alternatives of every token."),
@@ -69,14 +68,14 @@ def _make_form_command(form_name: str, needs_text: bool, help_text: str):
         poem_form: str = typer.Option("五言绝句", "--poem-form", help="五言绝句 七言绝句 五言律诗 七言律诗."),
         form_check: str = typer.Option("regenerate", "--form-check", help="regenerate, flag or off (classical poems)."),
         target_language: str = typer.Option("", "--to", help="translate: zh or en."),
-        story: Optional[Path] = typer.Option(None, "--story", exists=True, dir_okay=False,
+        story: Path | None = typer.Option(None, "--story", exists=True, dir_okay=False,
                                              help="JSON with memory, author_note, author_note_depth, lorebook..."),
-        memory: Optional[str] = typer.Option(None, help="Story memory (always in context)."),
-        author_note: Optional[str] = typer.Option(None, "--author-note", help="Author's note (near the end)."),
-        lorebook: Optional[Path] = typer.Option(None, "--lorebook", exists=True, dir_okay=False,
+        memory: str | None = typer.Option(None, help="Story memory (always in context)."),
+        author_note: str | None = typer.Option(None, "--author-note", help="Author's note (near the end)."),
+        lorebook: Path | None = typer.Option(None, "--lorebook", exists=True, dir_okay=False,
                                                 help="Lorebook JSON (Muselab or SillyTavern format)."),
         stream: bool = typer.Option(False, "--stream", help="Print the text as it is written (n=1)."),
-        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also copy the texts into this folder."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Also copy the texts into this folder."),
         json_output: bool = typer.Option(False, "--json", help="Print machine-readable output."),
     ):
         recipe: dict = {"form": form_name, "n": n, "language": language, "mode": mode, "genre": genre,
@@ -171,7 +170,7 @@ def register(app: typer.Typer) -> None:
 
     @models.command("add", help="Register a GGUF file (hashed now, verified before each first load).")
     def models_add(path: Path = typer.Argument(..., exists=True, dir_okay=False),
-                   name: Optional[str] = typer.Option(None, help="Name to use (default: from the file name)."),
+                   name: str | None = typer.Option(None, help="Name to use (default: from the file name)."),
                    license: str = typer.Option("", help="The model's license, to show with it."),
                    json_output: bool = typer.Option(False, "--json")):
         from muselab.models import ModelError
@@ -187,8 +186,8 @@ def register(app: typer.Typer) -> None:
 
     @models.command("remote", help="Register an OpenAI-compatible server (Ollama, vLLM, llama.cpp server, OpenAI).")
     def models_remote(name: str, base_url: str, model: str,
-                      api_key_env: Optional[str] = typer.Option(None, help="Environment variable holding the key."),
-                      context_length: Optional[int] = typer.Option(None, help="The model's window in tokens."),
+                      api_key_env: str | None = typer.Option(None, help="Environment variable holding the key."),
+                      context_length: int | None = typer.Option(None, help="The model's window in tokens."),
                       json_output: bool = typer.Option(False, "--json")):
         from muselab.models import ModelError
 

@@ -22,7 +22,7 @@ import re
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from muselab.models.gguf import GGUFError, read_metadata, sha256_file, summary
 
@@ -150,8 +150,8 @@ def _package_file(package: str, relative: str) -> Path | None:
 class Registry:
     """Bundled models plus the user's registry.json in models_dir."""
 
-    _verified: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256, per process
-    _lock = threading.Lock()
+    _verified: ClassVar[dict[tuple[str, int, int], str]] = {}  # (path, size, mtime_ns) -> sha256, per process
+    _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, models_dir: str | Path | None = None):
         if models_dir is None:

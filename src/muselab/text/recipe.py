@@ -92,7 +92,7 @@ class WriteRecipe(SamplingFields, Recipe):
         return canonical_form(v)
 
     @model_validator(mode="after")
-    def _inputs(self) -> "WriteRecipe":
+    def _inputs(self) -> WriteRecipe:
         from muselab.text.forms import get_form
 
         form = get_form(self.form)

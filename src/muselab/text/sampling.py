@@ -64,7 +64,7 @@ class Sampling:
     top_logprobs: int = 0
 
     @classmethod
-    def of(cls, recipe: SamplingFields, seed: int | None) -> "Sampling":
+    def of(cls, recipe: SamplingFields, seed: int | None) -> Sampling:
         return cls(
             temperature=recipe.temperature, top_k=recipe.top_k, top_p=recipe.top_p, min_p=recipe.min_p,
             repetition_penalty=recipe.repetition_penalty, max_tokens=recipe.max_tokens, stop=list(recipe.stop),

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -42,7 +43,7 @@ class LoreEntry(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _regex_compiles(self) -> "LoreEntry":
+    def _regex_compiles(self) -> LoreEntry:
         if self.regex:
             for k in self.keys:
                 try:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 import uuid
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -181,7 +183,7 @@ async def _run(backend, sampling: Sampling, prompt: str | None, messages: list[d
 
 def _sse(obj: dict | str) -> bytes:
     data = obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False)
-    return f"data: {data}\n\n".encode("utf-8")
+    return f"data: {data}\n\n".encode()
 
 
 def _wants_keep(request: Request) -> bool:
@@ -216,8 +218,8 @@ def _hooks(route: str, request: dict, response: dict) -> None:
     for hook in COMPLETION_HOOKS:
         try:
             hook(route, request, response)
-        except Exception:  # noqa: BLE001 - a failing hook must not fail the call
-            pass
+        except Exception:
+            logging.getLogger(__name__).exception("completion hook %r failed", hook)
 
 
 @router.post("/chat/completions", summary="Chat completion (OpenAI-compatible; stream=true for SSE)")

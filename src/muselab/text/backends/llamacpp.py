@@ -80,7 +80,7 @@ class LoadedModel:
         cparams = llama_cpp.llama_context_default_params()
         cparams.n_ctx = n_ctx
         # prompts are decoded in chunks of n_batch tokens (llama.cpp caps it at the window)
-        batch = max(8, int(os.environ.get("MUSELAB_TEXT_BATCH", 512)))
+        batch = max(8, int(os.environ.get("MUSELAB_TEXT_BATCH", "512")))
         cparams.n_batch = min(batch, n_ctx)
         cparams.n_ubatch = min(batch, n_ctx)
         cparams.n_seq_max = MAX_N
@@ -298,7 +298,7 @@ class ModelSession:
 
     def __init__(self, path: str, n_ctx: int | None = None, n_threads: int | None = None):
         self.key = _Key(str(path), n_ctx or default_ctx(), n_threads or default_threads(),
-                        int(os.environ.get("MUSELAB_TEXT_BATCH", 512)))
+                        int(os.environ.get("MUSELAB_TEXT_BATCH", "512")))
 
     def __enter__(self) -> LoadedModel:
         global _loaded
