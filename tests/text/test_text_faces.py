@@ -82,6 +82,13 @@ def test_cli_write_and_models(tmp_path, monkeypatch, tiny_gguf):
         assert r.exit_code == 0, r.output
         made = json.loads(r.stdout)
         assert made["job"]["state"] == "succeeded" and made["works"][0]["text"]
+        r = runner.invoke(app, ["write", "poem", "rain on a tin roof", "--model", SMOL, "--max-tokens", "8",
+                                "--seed", "3", "--stream"])
+        assert r.exit_code == 0, r.output
+        streamed, _, saved_line = r.stdout.partition("✓")
+        work_id = saved_line.split()[1]
+        # the poem was printed as it was written, before the line naming the kept Work
+        assert streamed.strip() and streamed.strip() == common._studio.library.get(work_id).text_content.strip()
         story = tmp_path / "draft.txt"
         story.write_text("The lighthouse had been dark for ten years, until one night", encoding="utf-8")
         r = runner.invoke(app, ["write", "continue", str(story), "--model", SMOL, "--max-tokens", "8", "--seed", "1",

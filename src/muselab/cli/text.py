@@ -104,11 +104,12 @@ def _make_form_command(form_name: str, needs_text: bool, help_text: str):
         story_dict = _read_story(story, memory, author_note, lorebook)
         if story_dict:
             recipe["story"] = story_dict
-        works = run_job("text.generate", recipe, json_output=json_output, stream_text=stream and n == 1)
+        streaming = stream and n == 1 and not json_output
+        works = run_job("text.generate", recipe, json_output=json_output, stream_text=streaming)
         if json_output:
             return
-        for i, w in enumerate(works):
-            if not (stream and n == 1):
+        for w in works:
+            if not streaming:
                 console.rule(f"[bold]{w['title']}[/]" if len(works) > 1 else "")
                 console.print(w.get("text") or "", markup=False, highlight=False)
             check = (w.get("meta") or {}).get("form_check")

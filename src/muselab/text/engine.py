@@ -160,7 +160,11 @@ def run(recipe: WriteRecipe, ctx: Context) -> list[Output]:
     if not outs:
         raise EngineError(f"model {info.name!r} wrote nothing (every candidate was empty); try another seed, "
                           "a higher temperature or another model")
-    ctx.progress(1.0, f"wrote {len(outs)} candidate(s)")
+    # the last event carries the final texts: the job system keeps progress snapshots only now and then
+    final: dict[str, Any] = {"text": outs[0].text, "candidate": outs[0].meta["candidate"], "token": ""}
+    if sampling.n > 1:
+        final["texts"] = [c.text for c in cands]
+    ctx.progress(1.0, f"wrote {len(outs)} candidate(s)", final)
     return outs
 
 
