@@ -197,7 +197,7 @@ class LoadedModel:
                 batch.seq_id[i][0] = 0
                 batch.logits[i] = False
             batch.logits[len(chunk) - 1] = True
-            self.ctx.decode(self.batch)
+            self._decode()
         prompt_seconds = time.perf_counter() - t0
         for seq in range(1, n):
             lc.llama_memory_seq_cp(self.ctx.memory, 0, seq, -1, -1)
@@ -251,13 +251,20 @@ class LoadedModel:
                     batch.logits[j] = True
                     logit_idx[i] = j
                 pos += 1
-                self.ctx.decode(self.batch)
+                self._decode()
         finally:
             for smp in samplers:
                 smp.close()
         stats.seconds = time.perf_counter() - t0
         stats.completion_tokens = sum(c.completion_tokens for c in cands)
         return cands, stats
+
+    def _decode(self) -> None:
+        try:
+            self.ctx.decode(self.batch)
+        except RuntimeError as e:  # e.g. no room left in the KV cache
+            raise BackendError(f"llama.cpp could not evaluate the tokens ({e}); try a shorter prompt, "
+                               "fewer candidates or a larger MUSELAB_TEXT_CTX") from None
 
     @staticmethod
     def _check_stop(c: Candidate, stop: list[str]) -> bool:
