@@ -187,7 +187,9 @@ def test_demo_job_from_jobs_page_to_library_and_work_page(server, shots):
             expect(page.locator(".work-meta h1")).to_have_text(PROMPT)
             expect(page.locator(".work-text")).to_contain_text(SEARCH_WORD)
             expect(page.locator(".work-meta dl")).to_contain_text("demo.text")
-            expect(page.locator("pre.recipe").first).to_contain_text('"steps": 6')
+            recipe = page.locator("pre.recipe").first
+            expect(recipe).to_contain_text('"steps": 6')
+            expect(recipe).to_contain_text(f'"prompt": "{PROMPT}"')  # its own characters, not \\u79cb escapes
             page.screenshot(path=str(shots / "6-work.png"), full_page=True)
 
             assert not errors, errors
