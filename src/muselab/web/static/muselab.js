@@ -110,6 +110,10 @@ const Muselab = (() => {
 
   function workPage(id) {
     bindStars(document.querySelector(".actions"));
+    // Jinja's tojson writes non-ASCII as \uXXXX escapes (秋风 -> \u79cb\u98ce): show the recipe's own characters.
+    document.querySelectorAll("pre.recipe").forEach((el) => {
+      try { el.textContent = JSON.stringify(JSON.parse(el.textContent), null, 2); } catch (_) { /* leave it as is */ }
+    });
     const again = async (how) => {
       const r = await api("GET", `/v1/works/${id}/${how}`);
       const job = await submit(r.task, r.recipe);
@@ -173,9 +177,11 @@ const Muselab = (() => {
           const state = row.querySelector(".state");
           state.className = "state " + ev.data.state;
           state.textContent = ev.data.state;
+          queueStatus();  // keep the top bar's running / queued count in step with the rows
         }
       }, async (final) => {
         watching.delete(job.id);
+        queueStatus();
         const row = document.getElementById(`job-${job.id}`);
         if (row) row.outerHTML = jobRow(final);
       }));
