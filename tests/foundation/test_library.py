@@ -77,7 +77,7 @@ def test_search_english_chinese_and_filters(studio):
     story = add_text(studio, "The autumn wind carried the letters away.", title="Letters")
     image = studio.library.add(NewWork(kind="image", media_type="image/png", data=b"not really a png",
                                        title="poster", recipe={"prompt": "mountain mist 水墨山水"}, task="demo.text"))
-    find = lambda q, **kw: {w.id for w in studio.library.list(WorkFilter(query=q, **kw))[0]}  # noqa: E731
+    find = lambda q, **kw: {w.id for w in studio.library.list(WorkFilter(query=q, **kw))[0]}
     assert find("秋风") == {poem.id}
     assert find("秋") == {poem.id}
     assert find("天气凉") == {poem.id}

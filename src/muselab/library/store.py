@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from muselab.db import is_sqlite, transaction
 from muselab.errors import InvalidInput, NotFound
-from muselab.ids import new_id, utcnow
+from muselab.ids import as_utc, new_id, utcnow
 from muselab.library import search_text
 from muselab.library.blobs import BlobStore
 from muselab.library.models import Board, BoardWork, Work, WorkLink, WorkTag
@@ -271,7 +271,7 @@ class Library:
         with self.sessions() as s:
             rows = s.execute(select(Board, func.count(BoardWork.work_pk)).outerjoin(BoardWork)
                              .group_by(Board.pk).order_by(Board.name)).all()
-        return [{"id": b.id, "name": b.name, "works": n, "created_at": b.created_at.isoformat()} for b, n in rows]
+        return [{"id": b.id, "name": b.name, "works": n, "created_at": as_utc(b.created_at).isoformat()} for b, n in rows]
 
     def _board(self, s: Session, name: str, create: bool) -> Board:
         name = safe_name(name, "board", 200)
@@ -342,7 +342,7 @@ def work_to_dict(work: Work, full: bool = True) -> dict[str, Any]:
         "has_thumbnail": bool(work.thumb_sha256), "task": work.task, "model": work.model,
         "model_hash": work.model_hash, "seed": work.seed, "authorship": work.authorship, "status": work.status,
         "job_id": work.job_id, "starred": work.starred, "rating": work.rating,
-        "created_at": work.created_at.isoformat() if work.created_at else None,
+        "created_at": as_utc(work.created_at).isoformat() if work.created_at else None,
         "tags": sorted(t.tag for t in work.tags), "parents": [link.parent_id for link in work.parent_links],
         "snippet": snippet,
     }

@@ -110,10 +110,6 @@ const Muselab = (() => {
 
   function workPage(id) {
     bindStars(document.querySelector(".actions"));
-    // Jinja's tojson writes non-ASCII as \uXXXX escapes (秋风 -> \u79cb\u98ce): show the recipe's own characters.
-    document.querySelectorAll("pre.recipe").forEach((el) => {
-      try { el.textContent = JSON.stringify(JSON.parse(el.textContent), null, 2); } catch (_) { /* leave it as is */ }
-    });
     const again = async (how) => {
       const r = await api("GET", `/v1/works/${id}/${how}`);
       const job = await submit(r.task, r.recipe);
