@@ -177,22 +177,21 @@ class Library:
     def cards(self, flt: WorkFilter | None = None) -> tuple[list[dict], int]:
         """Like list(), as the small dicts a list view shows, built without ORM objects.
 
-        The list is the studio's busiest read: one query gives the page and the total (a window
-        count), one more the page's tags and links, instead of an ORM object graph per Work."""
+        The list is the studio's busiest read: plain rows for the page, a count, and one query for
+        the page's tags and links, instead of an ORM object graph per Work."""
         flt = flt or WorkFilter()
         if not 1 <= flt.limit <= 500:
             raise InvalidInput("limit must be between 1 and 500", "limit")
         if flt.offset < 0:
             raise InvalidInput("offset must be 0 or more", "offset")
         columns = [getattr(Work, c) for c in self.CARD_COLUMNS]
-        stmt = (self._filtered(flt, *columns, func.substr(Work.text_content, 1, 300).label("snippet"),
-                               func.count().over().label("total"))
+        stmt = (self._filtered(flt, *columns, func.substr(Work.text_content, 1, 300).label("snippet"))
                 .order_by(Work.created_at.desc(), Work.pk.desc()).limit(flt.limit).offset(flt.offset))
         with self.sessions() as s:
             rows = s.execute(stmt).all()
-            if rows:
-                total = rows[0].total
-            else:  # past the end (or nothing matches): ask for the count alone
+            if flt.offset == 0 and len(rows) < flt.limit:
+                total = len(rows)  # the whole result fits on this page: no need to count
+            else:  # (a window count would make SQLite build every matching row before the LIMIT)
                 total = s.scalar(select(func.count()).select_from(self._filtered(flt, Work.pk).subquery()))
             pks = [r.pk for r in rows]
             tags: dict[int, list[str]] = {}
