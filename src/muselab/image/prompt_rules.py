@@ -151,7 +151,6 @@ def plan_from_prompt(prompt: str) -> dict:
     quoted = _QUOTED.search(text)
     if quoted and generator == "gradient":
         generator = "poster"  # a quoted phrase with nothing else to go on reads as a title
-    palette = _best(_score(text, PALETTE_RULES), list(PALETTE_RULES)) or DEFAULT_PALETTE[generator]
     mood = _best(_score(text, MOOD_RULES), MOODS) or "natural"
     composition = _best(_score(text, COMPOSITION_RULES), COMPOSITIONS) or "balanced"
     motif = _best(_score(text, MOTIF_RULES), MOTIFS) or "cloud"
@@ -159,6 +158,7 @@ def plan_from_prompt(prompt: str) -> dict:
     for compound in ("海报", "青海波", "海水纹", "印象"):  # words whose characters are not scene elements
         plain = plain.replace(compound, " ")
     features = [f for f in FEATURES if f in _score(plain, FEATURE_RULES)]
+    palette = _best(_score(plain, PALETTE_RULES), list(PALETTE_RULES)) or DEFAULT_PALETTE[generator]
     if "moon" in features and "sun" in features and not re.search(r"sun|太阳|日落|夕阳|日出|落日", text):
         features.remove("sun")
     if not features:

@@ -36,24 +36,27 @@ def render(spec: Spec) -> Image.Image:
     tw, th = spec.width // nx, spec.height // ny
     ss = 2
     W, H = tw * ss, th * ss
-    pal = spec.dark_to_light
-    bg = tuple(pal[-1])
-    fg = tuple(pal[0])
-    accents = [tuple(c) for c in pal[1:-1]] or [fg]
     rng = spec.rng(50)
+    pal = spec.dark_to_light
+    if rng.random() < 0.3:  # the seed also decides light-on-dark or dark-on-light
+        pal = pal[::-1]
+    bg = tuple(pal[-1])
+    fg = tuple(pal[int(rng.integers(0, max(1, len(pal) // 2)))])
+    accents = [tuple(c) for c in pal[1:-1]] or [fg]
+    accents = [accents[i] for i in rng.permutation(len(accents))]
     tile = Image.new("RGB", (W, H), bg)
     draw = ImageDraw.Draw(tile)
     motif = spec.motif
     if motif == "cloud":
         _cloud(draw, W, H, fg, accents, rng)
     elif motif == "lattice":
-        _lattice(draw, W, H, fg, accents, bg)
+        _lattice(draw, W, H, fg, accents, bg, rng)
     elif motif == "waves":
-        _waves(draw, W, H, pal)
+        _waves(draw, W, H, pal, rng)
     elif motif == "fret":
-        _fret(draw, W, H, fg)
+        _fret(draw, W, H, fg, rng)
     else:
-        _dots(draw, W, H, fg, accents)
+        _dots(draw, W, H, fg, accents, rng)
     tile = tile.reduce(ss)
     return Image.fromarray(np.tile(np.asarray(tile), (ny, nx, 1)), "RGB")
 
@@ -81,11 +84,12 @@ def _cloud(draw, W, H, fg, accents, rng) -> None:
     centres = [(W * 0.5, H * 0.3), (0.0, H * 0.8)]  # second row staggered by half a tile (wraps)
     for k, (cx, cy) in enumerate(centres):
         color = fg if k == 0 else accents[len(accents) // 2]
-        r = s * 0.19
+        r = s * rng.uniform(0.16, 0.21)
+        turns = rng.uniform(1.0, 1.5)
         for dx, dy in _wrapped(W, H):
             x, y = cx + dx, cy + dy
-            left = _scroll(x - r, y, r, 1.25, 1, 0.0)
-            right = _scroll(x + r, y, r, 1.25, -1, math.pi)
+            left = _scroll(x - r, y, r, turns, 1, 0.0)
+            right = _scroll(x + r, y, r, turns, -1, math.pi)
             draw.line(left[::-1] + right, fill=color, width=width, joint="curve")
             small = r * 0.55
             draw.line(_scroll(x, y - r * 0.95, small, 1.0, 1, math.pi / 2)[::-1] +
@@ -93,11 +97,12 @@ def _cloud(draw, W, H, fg, accents, rng) -> None:
             draw.line([(x - 2.1 * r, y + r * 0.55), (x + 2.1 * r, y + r * 0.55)], fill=color, width=width)
 
 
-def _lattice(draw, W, H, fg, accents, bg) -> None:
+def _lattice(draw, W, H, fg, accents, bg, rng) -> None:
     """窗格: a window lattice of frames, diamonds and a small centre square joined by bars."""
     s = min(W, H)
     w = max(2, int(s * 0.05))
     panel = accents[-1] if accents else bg
+    qf = rng.uniform(0.08, 0.17)
     draw.rectangle([0, 0, W, H], fill=panel if luminance(panel) > luminance(fg) + 60 else bg)
     for dx, dy in _wrapped(W, H):
         draw.line([(dx, dy), (dx + W, dy)], fill=fg, width=w)
@@ -105,7 +110,7 @@ def _lattice(draw, W, H, fg, accents, bg) -> None:
         cx, cy = dx + W / 2, dy + H / 2
         diamond = [(cx, dy), (dx + W, cy), (cx, dy + H), (dx, cy), (cx, dy)]
         draw.line(diamond, fill=fg, width=w, joint="curve")
-        q = s * 0.13
+        q = s * qf
         draw.rectangle([cx - q, cy - q, cx + q, cy + q], outline=fg, width=w)
         for ax, ay in ((cx - q, cy), (cx + q, cy), (cx, cy - q), (cx, cy + q)):
             bx = cx + (ax - cx) * 2.0
@@ -113,10 +118,10 @@ def _lattice(draw, W, H, fg, accents, bg) -> None:
             draw.line([(ax, ay), (bx, by)], fill=fg, width=max(1, w // 2))
 
 
-def _waves(draw, W, H, pal) -> None:
+def _waves(draw, W, H, pal, rng) -> None:
     """青海波: overlapping fans of concentric arcs, drawn row by row from the back."""
     r = W / 2
-    rings = 5
+    rings = int(rng.integers(4, 7))
     colors = [tuple(pal[i % 2 * (len(pal) - 1)]) for i in range(rings)]
     mid = tuple(pal[len(pal) // 2])
     rows = []
@@ -132,11 +137,11 @@ def _waves(draw, W, H, pal) -> None:
             draw.ellipse([x - rr, y - rr, x + rr, y + rr], fill=fill)
 
 
-def _fret(draw, W, H, fg) -> None:
+def _fret(draw, W, H, fg, rng) -> None:
     """回纹: a square spiral per tile on a continuous baseline."""
     s = min(W, H)
-    w = max(2, int(s * 0.06))
-    step = s * 0.13
+    w = max(2, int(s * rng.uniform(0.045, 0.07)))
+    step = s * rng.uniform(0.11, 0.15)
     for dx, dy in _wrapped(W, H):
         x0, y0 = dx + s * 0.12, dy + H - s * 0.12
         pts = [(dx, y0), (x0, y0)]
@@ -155,9 +160,9 @@ def _fret(draw, W, H, fg) -> None:
         draw.line([(dx + W - s * 0.12, y0), (dx + W, y0)], fill=fg, width=w)
 
 
-def _dots(draw, W, H, fg, accents) -> None:
+def _dots(draw, W, H, fg, accents, rng) -> None:
     s = min(W, H)
-    big, small = s * 0.17, s * 0.07
+    big, small = s * rng.uniform(0.12, 0.2), s * rng.uniform(0.05, 0.09)
     acc = accents[0]
     for dx, dy in _wrapped(W, H):
         for (x, y, r, c) in ((W * 0.25, H * 0.25, big, fg), (W * 0.75, H * 0.75, big, fg),
