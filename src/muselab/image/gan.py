@@ -492,7 +492,7 @@ def interpolate(recipe, ctx: Context) -> list[Output]:
             im = im.crop(((im.width - side) // 2, (im.height - side) // 2, (im.width + side) // 2,
                           (im.height + side) // 2)).resize((arch["image_size"],) * 2, Image.LANCZOS)
             with torch.no_grad():
-                mu, _ = encoder(_to_tensor(np.asarray(im)[None])).chunk(2, dim=1)
+                mu, _ = encoder(_to_tensor(np.array(im)[None])).chunk(2, dim=1)
             ends.append(mu[0])
             parents.append(wid)
         a, b = ends
