@@ -66,7 +66,9 @@ def render(spec: Spec) -> Image.Image:
         if L < 3:
             continue
         seg = pts[:L, i, :]
-        draw.line(seg.ravel().tolist(), fill=tuple(inks[color_idx[i]]) + (alpha,), width=int(widths[i]), joint="curve")
+        # no rounded joints: the segments are short enough that the joins don't show, and PIL draws each
+        # rounded joint as a separate pie slice from Python (most of the time at 1024²)
+        draw.line(seg.ravel().tolist(), fill=tuple(inks[color_idx[i]]) + (alpha,), width=int(widths[i]))
     if ss > 1:
         canvas = canvas.reduce(ss)
     return canvas
