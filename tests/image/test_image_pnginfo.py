@@ -85,3 +85,12 @@ def test_bad_inputs_are_clear_errors(tmp_path):
 def test_encode_rejects_unknown_format():
     with pytest.raises(EngineError, match="accepted: png, jpeg, webp"):
         encode_image(Image.new("RGB", (8, 8)), "bmp")
+
+
+def test_thumbnails_are_small_and_keep_the_aspect(tmp_path):
+    from muselab.image.thumbs import thumbnail
+
+    Image.new("RGB", (800, 400), "navy").save(tmp_path / "wide.png")
+    for fmt, magic in (("webp", b"RIFF"), ("png", b"\x89PNG")):
+        data = thumbnail(tmp_path / "wide.png", size=128, fmt=fmt)
+        assert data.startswith(magic) and Image.open(io.BytesIO(data)).size == (128, 64)
