@@ -1,6 +1,5 @@
 """The picture studio's faces: CLI commands, the HTTP helpers and the Paint page, over a real studio."""
 
-import io
 import json
 
 from fastapi.testclient import TestClient

@@ -59,17 +59,19 @@ def load_pipeline(model_dir: str, img2img: bool, device: str):
     with _lock:
         if key in _pipes:
             return _pipes[key], dev
-        dtype = torch.float16 if dev == "cuda" else torch.float32
+        # float16 on CUDA; elsewhere the pipelines' own float32 default (no dtype argument, which also
+        # sidesteps the torch_dtype/dtype rename between diffusers versions)
+        dtype_kw = {"torch_dtype": torch.float16} if dev == "cuda" else {}
         auto = diffusers.AutoPipelineForImage2Image if img2img else diffusers.AutoPipelineForText2Image
         previous = os.environ.get("HF_HUB_OFFLINE")
         os.environ["HF_HUB_OFFLINE"] = "1"
         try:
             try:
-                pipe = auto.from_pretrained(str(path), torch_dtype=dtype, local_files_only=True)
+                pipe = auto.from_pretrained(str(path), local_files_only=True, **dtype_kw)
             except ValueError as exc:
                 if img2img:
                     raise EngineError(f"model_dir: this model cannot do image-to-image ({exc})") from None
-                pipe = diffusers.DiffusionPipeline.from_pretrained(str(path), torch_dtype=dtype, local_files_only=True)
+                pipe = diffusers.DiffusionPipeline.from_pretrained(str(path), local_files_only=True, **dtype_kw)
         except EngineError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -86,7 +86,7 @@ def paint(recipe: PaintRecipe, ctx: Context) -> list[Output]:
         seconds = time.perf_counter() - started
         one = recipe.model_copy(update={"seed": s, "n": 1})
         params = a1111_parameters(
-            recipe.prompt or recipe.title or recipe.generator, "", Steps=1, Seed=s, Size=f"{recipe.width}x{recipe.height}",
+            recipe.prompt or recipe.title or recipe.generator, "", Seed=s, Size=f"{recipe.width}x{recipe.height}",
             Model=f"muselab-procedural-{recipe.generator}", Generator=recipe.generator, Palette=recipe.palette,
             Mood=recipe.mood, Composition=recipe.composition,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from muselab.image.generators.common import Spec, grain, mix, noise_1d, ramp, to_image, value_noise
+from muselab.image.generators.common import Spec, grain, mix, noise_1d, to_image, value_noise
 from muselab.image.palettes import luminance
 
 
