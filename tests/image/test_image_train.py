@@ -106,3 +106,16 @@ def test_dataset_errors_are_clear(tmp_path):
         run_task("image.train_gan", {"image_work_ids": ["x"], **TINY}, LocalContext(inputs={"x": tmp_path / "bad.png"}))
     with pytest.raises(EngineError, match="model_work_id: not a Muselab GAN/VAE"):
         run_task("image.sample", {"model_work_id": "x"}, LocalContext(inputs={"x": tmp_path / "bad.png"}))
+
+
+def test_cancel_stops_training_and_keeps_the_checkpoint(shapes_dir, tmp_path):
+    from muselab.engines import Cancelled
+
+    def cancel_after_a_few_steps(fraction, message, preview):
+        if message.startswith("epoch 2/"):
+            ctx.cancel_event.set()
+
+    ctx = LocalContext(workdir=tmp_path / "w", on_progress=cancel_after_a_few_steps)
+    with pytest.raises(Cancelled):
+        run_task("image.train_vae", {"images_dir": str(shapes_dir), "epochs": 50, **TINY}, ctx)
+    assert (tmp_path / "w" / "vae_resume.pt").exists()  # the finished epoch is kept for a re-run
