@@ -24,7 +24,7 @@ def render(spec: Spec) -> Image.Image:
     fib = value_noise(h, w, 60, spec.rng(20), octaves=2)
     xs = (np.arange(w, dtype=np.float32) / w)[None, :]
     vignette = 1 - 0.06 * (((xs - 0.5) * 2) ** 2 + ((ys - 0.5) * 2) ** 2)
-    img = np.broadcast_to(paper, (h, w, 3)) * ((0.97 + 0.04 * fib) * vignette)[..., None]
+    img = (np.broadcast_to(paper, (h, w, 3)) * ((0.97 + 0.04 * fib) * vignette)[..., None]).astype(np.float32)
 
     # texture for the ink: coarse blotches plus vertical brush streaks
     blot = value_noise(h, w, 6, spec.rng(21), octaves=4)
@@ -46,19 +46,25 @@ def render(spec: Spec) -> Image.Image:
         amp = 0.18 + 0.28 * (1 - depth) if spec.composition != "sparse" else 0.15 + 0.2 * (1 - depth)
         base = 0.42 + 0.5 * depth
         top = base - amp * ridged * tilt.astype(np.float32)
-        below = ys - top[None, :]
+        # only the rows from the highest peak down can hold ink
+        y0 = max(0, int(np.floor(float(top.min()) * h)) - 1)
+        below = ys[y0:] - top[None, :]
         fade_len = 0.05 + 0.12 * (1 - depth)
         density = np.exp(-np.clip(below, 0, None) / fade_len) * (below > -1.0 / h)
         edge = np.clip(below * h + 0.5, 0, 1)
         strength = 0.3 + 0.68 * depth
-        d = np.clip(density * edge * strength * texture, 0, 1)
+        d = np.clip(density * edge * strength * texture[y0:], 0, 1)
         ink = mix(ink_far, ink_near, depth)
-        img = mix(img, ink, d[..., None])
-        # mist drifting in front of this layer
+        _blend(img[y0:], ink, d)
+        # mist drifting in front of this layer, in a band around the layer's foot
         if i < layers - 1:
-            mist = value_noise(h, w, 2.0, spec.rng(300 + i), octaves=3)
-            band = np.exp(-((ys - (base + 0.02)) / 0.07) ** 2)
-            img = mix(img, paper, (np.clip(mist * 1.4 - 0.35, 0, 1) * band * 0.85)[..., None])
+            centre, sigma = base + 0.02, 0.07
+            r0, r1 = max(0, int((centre - 2.7 * sigma) * h)), min(h, int((centre + 2.7 * sigma) * h) + 1)
+            if r1 - r0 > 2:
+                # two mist features across the picture's longer side, as for a full-size noise field
+                mist = value_noise(r1 - r0, w, 2.0 * max(w, r1 - r0) / max(w, h), spec.rng(300 + i), octaves=3)
+                band = np.exp(-((ys[r0:r1] - centre) / sigma) ** 2)
+                _blend(img[r0:r1], paper, np.clip(mist * 1.4 - 0.35, 0, 1) * band * 0.85)
 
     pil = to_image(img)
     if "birds" in spec.features:
@@ -68,6 +74,13 @@ def render(spec: Spec) -> Image.Image:
     if "seal" in spec.features:
         _seal(pil, spec)
     return pil
+
+
+def _blend(region: np.ndarray, color, t: np.ndarray) -> None:
+    """region += (color - region) * t, in place (region is a view into the picture)."""
+    tmp = np.subtract(np.asarray(color, np.float32), region)
+    tmp *= t[..., None]
+    region += tmp
 
 
 def _birds(pil: Image.Image, spec: Spec, color) -> None:

@@ -49,7 +49,7 @@ def render(spec: Spec) -> Image.Image:
         bright = srng.uniform(0.3, 1.0, n_stars)
         sky[sy, sx] = mix(sky[sy, sx], (255, 252, 240), bright[:, None])
 
-    img = sky
+    img = np.ascontiguousarray(sky, dtype=np.float32)
     # ridges, far (light, hazy) to near (dark)
     layers = int(np.clip(round(4 * spec.density()), 2, 7))
     base_far = horizon - 0.12
@@ -65,25 +65,34 @@ def render(spec: Spec) -> Image.Image:
             base = min(base, horizon - 0.005)
         top = base - amp * (0.55 * ridge + 0.9 * peaks)
         color = mix(mix(sky_low, mid, 0.3), darkest, 0.25 + 0.75 * depth ** 1.1)
-        cover = np.clip((ys - top[None, :]) * h + 0.5, 0, 1)
+        # only rows from the highest peak down (and above the sea) are touched
+        y0 = max(0, int(np.floor(float(top.min()) * h)) - 1)
+        y1 = min(h, int(np.ceil(horizon * h))) if sea else h
+        if y1 <= y0:
+            continue
+        below = ys[y0:y1] - top[None, :]
+        cover = np.clip(below * h + 0.5, 0, 1)
         if sea:
-            cover = cover * (ys < horizon)
+            cover = cover * (ys[y0:y1] < horizon)
         # mist at the foot of each ridge
-        fade = np.clip((ys - top[None, :]) / (0.25 + 0.1 * depth), 0, 1)
+        fade = np.clip(below / (0.25 + 0.1 * depth), 0, 1)
         layer_color = mix(color, sky_low, (0.35 * fade * (1 - depth * 0.6))[..., None])
-        img = mix(img, layer_color, cover[..., None])
+        region = img[y0:y1]
+        region += (layer_color - region) * cover[..., None]
     if sea:
-        water_t = np.clip((ys - horizon) / (1 - horizon), 0, 1)
+        hr = min(h - 1, int(np.ceil(horizon * h)))
+        wys = ys[hr:]
+        water_t = np.clip((wys - horizon) / (1 - horizon), 0, 1)
         water = mix(mix(sky_low, mid, 0.5), dark, water_t[..., None] ** 0.8)
         wrng = spec.rng(12)
-        ripple = value_noise(h, max(8, w // 24), 70, wrng, octaves=2)
-        stretch = np.asarray(Image.fromarray(ripple, "F").resize((w, h), Image.BICUBIC))
+        ripple = value_noise(h - hr, max(8, w // 24), 70 * (h - hr) / h, wrng, octaves=2)
+        stretch = np.asarray(Image.fromarray(ripple, "F").resize((w, h - hr), Image.BICUBIC))
         water = water * (0.92 + 0.16 * stretch[..., None])
         if body:
             path = np.exp(-((xs - sun_x) * aspect / (r * (0.9 + 2.5 * water_t))) ** 2)
             sparkle = np.clip((stretch - 0.5) * 4, 0, 1) * path
             water = mix(water, mix(light, (255, 250, 235), 0.5), (sparkle * 0.8)[..., None])
-        img = np.where((ys >= horizon)[..., None], water, img)
+        img[hr:] = water
     if "mist" in spec.features:
         mrng = spec.rng(13)
         mist = value_noise(h, w, 2.5, mrng, octaves=3)
