@@ -42,6 +42,8 @@ def save_small(data: bytes, name: str, size: int = 256) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--train-only"]:
+        return train_example()
     ctx = LocalContext()
     for name, prompt, seed in GALLERY:
         out = run_task("image.paint", {"prompt": prompt, "width": 512, "height": 512, "seed": seed}, ctx)[0]
@@ -57,6 +59,37 @@ def main() -> None:
         out = run_task("image.style", {"photo_work_id": "p", "style": style, "seed": 1}, sctx)[0]
         save_small(out.read_bytes(), f"style_after_{style}", 320)
     (HERE / "_photo.png").unlink()
+    train_example()
+
+
+def train_example() -> None:
+    """A VAE trained on 160 small landscapes made by the landscape generator: samples and a latent walk."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "landscapes"
+        folder.mkdir()
+        ctx = LocalContext()
+        for seed in range(160):
+            out = run_task("image.paint", {"generator": "landscape", "width": 64, "height": 64, "seed": seed,
+                                           "palette": ["sunset", "night", "ocean", "forest"][seed % 4]}, ctx)[0]
+            (folder / f"l{seed:03d}.png").write_bytes(out.read_bytes())
+        tctx = LocalContext(workdir=Path(tmp) / "job")
+        outs = run_task("image.train_vae", {"images_dir": str(folder), "image_size": 64, "epochs": 40,
+                                            "batch_size": 32, "latent_dim": 32, "base_channels": 16,
+                                            "patience": 8, "seed": 1}, tctx)
+        training = outs[0].meta["training"]
+        print("vae", training["epochs_run"], training["initial_score"], training["best_score"])
+        sctx = LocalContext(inputs={"m": outs[0].path, "a": folder / "l000.png", "b": folder / "l003.png"})
+        grid = run_task("image.sample", {"model_work_id": "m", "n": 16, "upscale": 1, "seed": 2}, sctx)[0]
+        save_small(grid.read_bytes(), "vae_samples", 280)
+        walk = run_task("image.interpolate", {"model_work_id": "m", "from_work_id": "a", "to_work_id": "b",
+                                              "steps": 8, "upscale": 1, "seed": 1}, sctx)[0]
+        save_small(walk.read_bytes(), "vae_walk", 560)
+        save_small(outs[1].read_bytes(), "vae_training_grid", 280)
+        import shutil
+
+        shutil.copyfile(folder / "l000.png", HERE / "vae_input_example.png")
 
 
 if __name__ == "__main__":
