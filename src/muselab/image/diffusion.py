@@ -62,6 +62,16 @@ def load_pipeline(model_dir: str, img2img: bool, device: str):
         # float16 on CUDA; elsewhere the pipelines' own float32 default (no dtype argument, which also
         # sidesteps the torch_dtype/dtype rename between diffusers versions)
         dtype_kw = {"torch_dtype": torch.float16} if dev == "cuda" else {}
+        sibling = _pipes.get((key[0], not img2img, dev))
+        if sibling is not None:  # share the loaded weights between text-to-image and image-to-image
+            auto = diffusers.AutoPipelineForImage2Image if img2img else diffusers.AutoPipelineForText2Image
+            try:
+                pipe = auto.from_pipe(sibling)
+                pipe.set_progress_bar_config(disable=True)
+                _pipes[key] = pipe
+                return pipe, dev
+            except (ValueError, TypeError, AttributeError):
+                pass  # load from disk below
         auto = diffusers.AutoPipelineForImage2Image if img2img else diffusers.AutoPipelineForText2Image
         previous = os.environ.get("HF_HUB_OFFLINE")
         os.environ["HF_HUB_OFFLINE"] = "1"
