@@ -74,3 +74,24 @@ def test_cli_paint_info_and_style(tmp_path, monkeypatch, photo):
     missing = runner.invoke(app, ["image", "train", "vae", str(tmp_path / "nowhere"), "--epochs", "1"])
     assert missing.exit_code != 0 and "images_dir" in missing.output
     common._studio.close()
+
+
+def test_cli_train_gan_and_vae_can_join_another_group(tmp_path, monkeypatch, shapes_dir):
+    """`add_train_commands` puts `gan`/`vae` into any group (the training domain's `muselab train`)."""
+    import typer
+
+    import muselab.cli.common as common
+    from muselab.cli.image import add_train_commands
+
+    monkeypatch.setenv("MUSELAB_DATA_DIR", str(tmp_path / "cli-data"))
+    monkeypatch.setattr(common, "_studio", None)
+    train_app = typer.Typer()
+    add_train_commands(train_app)
+    result = CliRunner().invoke(train_app, ["vae", str(shapes_dir), "--image-size", "32", "--epochs", "2",
+                                            "--batch-size", "8", "--latent-dim", "8", "--base-channels", "8",
+                                            "--seed", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    works = json.loads(result.stdout)["works"]
+    assert works[0]["kind"] == "model" and works[0]["media_type"] == "application/x-muselab-checkpoint"
+    assert works[1]["kind"] == "image"
+    common._studio.close()

@@ -134,20 +134,39 @@ def palettes(json_output: bool = JSON):
                       " ".join(f"[on {c['hex']}]   [/]" for c in p["colors"]))
 
 
-@image_app.command(help="Train a GAN or a VAE on a folder of your pictures. 训练生成模型")
-def train(kind: str = typer.Argument(..., help="gan or vae"),
-          folder: Path = typer.Argument(..., help="A folder of pictures (png/jpg/webp)."),
-          image_size: int = typer.Option(64, help="32, 64 or 128"),
-          epochs: int = typer.Option(30, min=1), batch_size: int = typer.Option(32, min=2),
-          latent_dim: int = typer.Option(64, min=2), patience: int = typer.Option(5, min=0),
-          title: str = typer.Option(None), seed: int = typer.Option(None),
-          out: Path = OUT, json_output: bool = JSON):
-    if kind not in ("gan", "vae"):
-        fail(f"KIND: {kind!r} is not accepted; give gan or vae")
+def _train(kind: str, folder: Path, image_size: int, epochs: int, batch_size: int, latent_dim: int,
+           base_channels: int, patience: int, title: str | None, seed: int | None, out: Path | None,
+           json_output: bool) -> None:
     recipe = _clean({"images_dir": str(folder.expanduser().resolve()), "image_size": image_size, "epochs": epochs,
-                     "batch_size": batch_size, "latent_dim": latent_dim, "patience": patience, "title": title,
-                     "seed": seed})
+                     "batch_size": batch_size, "latent_dim": latent_dim, "base_channels": base_channels,
+                     "patience": patience, "title": title, "seed": seed})
     _finish(run_job(f"image.train_{kind}", recipe, json_output=json_output), out, json_output)
+
+
+def _train_command(kind: str):
+    def command(folder: Path = typer.Argument(..., help="A folder of pictures (png/jpg/webp)."),
+                image_size: int = typer.Option(64, help="32, 64 or 128"),
+                epochs: int = typer.Option(30, min=1), batch_size: int = typer.Option(32, min=2),
+                latent_dim: int = typer.Option(64, min=2), base_channels: int = typer.Option(32, min=4),
+                patience: int = typer.Option(5, min=0, help="Stop after this many epochs without improvement."),
+                title: str = typer.Option(None), seed: int = typer.Option(None),
+                out: Path = OUT, json_output: bool = JSON):
+        _train(kind, folder, image_size, epochs, batch_size, latent_dim, base_channels, patience, title, seed, out,
+               json_output)
+
+    command.__doc__ = f"Train a {'DCGAN' if kind == 'gan' else 'convolutional VAE'} on a folder of your pictures."
+    return command
+
+
+def add_train_commands(train_app: typer.Typer) -> None:
+    """Add `gan FOLDER` and `vae FOLDER` to a command group, e.g. the training domain's `muselab train`."""
+    train_app.command("gan")(_train_command("gan"))
+    train_app.command("vae")(_train_command("vae"))
+
+
+image_train_app = typer.Typer(help="Train a GAN or a VAE on a folder of your pictures. 训练生成模型", no_args_is_help=True)
+add_train_commands(image_train_app)
+image_app.add_typer(image_train_app, name="train")
 
 
 @image_app.command(help="New pictures from a trained GAN/VAE (a model Work id). 采样")
