@@ -13,8 +13,14 @@ pytest.importorskip("diffusers")
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     import tiny_diffusers
+    import torch
 
-    return tiny_diffusers.build(tmp_path_factory.mktemp("diffusion"))
+    # a tiny network: thread start-up costs more than the work, and on a busy shared machine
+    # contended threads spin (3 steps at 64 px took ~5 s with 2 threads, ~0.5 s with 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield tiny_diffusers.build(tmp_path_factory.mktemp("diffusion"))
+    torch.set_num_threads(before)
 
 
 def test_text_to_image_and_image_to_image_with_a_tiny_random_pipeline(tiny_model, photo):
