@@ -40,7 +40,12 @@ def test_api_key_required_when_set(tmp_path):
             assert r.status_code == 401 and r.json()["field"] == "authorization"
             assert c.get("/v1/works", headers={"Authorization": "Bearer wrong"}).status_code == 401
             assert c.get("/v1/works", headers={"Authorization": "Bearer s3cret"}).status_code == 200
-            assert c.get("/").status_code == 401
+            page = c.get("/", headers={"Accept": "text/html"}, follow_redirects=False)
+            assert page.status_code == 303 and page.headers["location"] == "/login", "a browser is asked for the key"
+            assert c.get("/", headers={"Accept": "application/json"}).status_code == 401
+            wrong = c.post("/login", data={"key": "guess"}, follow_redirects=False)
+            assert wrong.status_code == 401 and "not this studio" in wrong.text
+            assert c.get("/", headers={"Accept": "application/json"}).status_code == 401, "a wrong key opens nothing"
             c.post("/login", data={"key": "s3cret"})
             assert c.get("/").status_code == 200, "the web login cookie opens the pages"
     finally:
@@ -63,7 +68,7 @@ def test_no_key_serves_loopback_only(tmp_path):
 def test_serve_refuses_public_bind_without_key(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    import muselab.cli.common as common
+    from muselab.cli import common
     from muselab.cli.main import app
 
     monkeypatch.setenv("MUSELAB_DATA_DIR", str(tmp_path / "d"))

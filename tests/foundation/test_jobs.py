@@ -150,3 +150,28 @@ def test_concurrent_workers_never_take_the_same_job(studio):
     for t in threads:
         t.join()
     assert len(taken) == 20 and len(set(taken)) == 20
+
+
+def test_clean_stop_requeues_running_job_instead_of_cancelling(studio):
+    executor = studio.start_workers(1)
+    job, _ = studio.submit("demo.text", {"prompt": "long", "steps": 100, "step_seconds": 0.05})
+    deadline = time.monotonic() + 20
+    while studio.queue.get(job.id).progress < 0.05 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    executor.stop()
+    studio.executor = None
+    stopped = studio.queue.get(job.id)
+    assert stopped.state == "queued" and stopped.attempts == 0, "a planned stop spends no attempt"
+    assert "re-queued" in stopped.message
+    studio.start_workers(1)
+    final = studio.wait(job.id, timeout=60)
+    assert final.state == "succeeded" and final.attempts == 1
+
+
+def test_retry_starts_its_progress_afresh(studio):
+    job, _ = studio.submit("demo.text", {"prompt": "x", **FAST})
+    studio.queue.claim("gone:1:x")
+    studio.queue.progress(job.id, 0.75, "far along", {"text": "old"}, persist_event=True)
+    studio.queue.recover(lambda wid: False)
+    again = studio.queue.claim("w")
+    assert again.progress == 0.0 and again.preview is None

@@ -3,7 +3,7 @@
 import pytest
 
 from muselab.errors import InvalidInput, NotFound
-from muselab.library.store import NewWork, WorkFilter
+from muselab.library.store import NewWork, WorkFilter, work_to_dict
 
 
 def add_text(studio, text, title="", **kw):
@@ -77,7 +77,7 @@ def test_search_english_chinese_and_filters(studio):
     story = add_text(studio, "The autumn wind carried the letters away.", title="Letters")
     image = studio.library.add(NewWork(kind="image", media_type="image/png", data=b"not really a png",
                                        title="poster", recipe={"prompt": "mountain mist 水墨山水"}, task="demo.text"))
-    find = lambda q, **kw: {w.id for w in studio.library.list(WorkFilter(query=q, **kw))[0]}  # noqa: E731
+    find = lambda q, **kw: {w.id for w in studio.library.list(WorkFilter(query=q, **kw))[0]}
     assert find("秋风") == {poem.id}
     assert find("秋") == {poem.id}
     assert find("天气凉") == {poem.id}
@@ -136,3 +136,14 @@ def test_image_work_gets_a_thumbnail(studio):
     w = studio.library.add(NewWork(kind="image", media_type="image/png", data=buf.getvalue(), title="red"))
     thumb = Image.open(studio.library.blobs.path(w.thumb_sha256))
     assert max(thumb.size) == 320 and thumb.getpixel((10, 10))[:3] == (200, 80, 40)
+
+
+def test_cards_match_the_full_records(studio):
+    a = add_text(studio, "秋风 first " * 100, title="a", tags=["x", "y"])
+    add_text(studio, "second", title="b", parents=[a.id])
+    for flt in (WorkFilter(), WorkFilter(query="秋风"), WorkFilter(tag="x"), WorkFilter(limit=1, offset=1),
+                WorkFilter(offset=10)):
+        cards, total = studio.library.cards(flt)
+        works, expected_total = studio.library.list(flt)
+        assert total == expected_total
+        assert cards == [work_to_dict(w, full=False) for w in works]
