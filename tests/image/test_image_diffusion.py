@@ -25,8 +25,16 @@ def tiny_model(tmp_path_factory):
 
 def test_text_to_image_and_image_to_image_with_a_tiny_random_pipeline(tiny_model, photo):
     ctx = LocalContext(inputs={"p": photo})
-    recipe = {"model_dir": str(tiny_model), "prompt": "山水 mountains", "negative_prompt": "blur", "steps": 3,
-              "width": 64, "height": 64, "n": 2, "seed": 7}
+    recipe = {
+        "model_dir": str(tiny_model),
+        "prompt": "山水 mountains",
+        "negative_prompt": "blur",
+        "steps": 3,
+        "width": 64,
+        "height": 64,
+        "n": 2,
+        "seed": 7,
+    }
     outs = run_task("image.diffuse", recipe, ctx)
     assert len(outs) == 2 and [o.meta["seed"] for o in outs] == [7, 8]
     first = np.asarray(Image.open(io.BytesIO(outs[0].read_bytes())))
@@ -54,6 +62,8 @@ def test_a_folder_that_is_not_a_model_is_a_clear_error(tmp_path):
         run_task("image.diffuse", {"model_dir": str(tmp_path), "prompt": "x"}, LocalContext())
     with pytest.raises(EngineError, match="model_dir: folder .* does not exist"):
         run_task("image.diffuse", {"model_dir": str(tmp_path / "missing"), "prompt": "x"}, LocalContext())
-    (tmp_path / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline", "unet": ["diffusers", "UNet2DConditionModel"]}')
+    (tmp_path / "model_index.json").write_text(
+        '{"_class_name": "StableDiffusionPipeline", "unet": ["diffusers", "UNet2DConditionModel"]}'
+    )
     with pytest.raises(EngineError, match="model_dir: could not load"):
         run_task("image.diffuse", {"model_dir": str(tmp_path), "prompt": "x"}, LocalContext())

@@ -15,8 +15,13 @@ def test_api_paint_job_then_restore_from_the_picture(sqlite_studio):
         assert (plan["generator"], plan["palette"], plan["motif"]) == ("pattern", "qinghua", "cloud")
         names = [p["name"] for p in client.get("/v1/image/palettes").json()["items"]]
         assert "shanshui" in names and "sunset" in names
-        r = client.post("/v1/jobs", json={"task": "image.paint", "recipe": {"prompt": "日落 大海", "width": 160,
-                                                                              "height": 120, "n": 2, "seed": 5}})
+        r = client.post(
+            "/v1/jobs",
+            json={
+                "task": "image.paint",
+                "recipe": {"prompt": "日落 大海", "width": 160, "height": 120, "n": 2, "seed": 5},
+            },
+        )
         assert r.status_code == 201, r.text
         job = sqlite_studio.wait(r.json()["id"], timeout=60)
         assert job.state == "succeeded" and len(job.work_ids) == 2
@@ -37,8 +42,17 @@ def test_paint_page_has_its_controls(sqlite_studio):
         page = client.get("/paint")
         assert page.status_code == 200
         html = page.text
-        for marker in ('id="paint-form"', 'id="seed-lock"', 'id="seed-random"', 'id="restore-drop"',
-                       'id="style-form"', 'id="before-after"', 'value="inkwash"', "青花", "/v1/image/info"):
+        for marker in (
+            'id="paint-form"',
+            'id="seed-lock"',
+            'id="seed-random"',
+            'id="restore-drop"',
+            'id="style-form"',
+            'id="before-after"',
+            'value="inkwash"',
+            "青花",
+            "/v1/image/info",
+        ):
             assert marker in html, marker
         assert 'href="/paint"' in client.get("/").text  # in the navigation
 
@@ -51,8 +65,9 @@ def test_cli_paint_info_and_style(tmp_path, monkeypatch, photo):
     monkeypatch.setattr(common, "_studio", None)
     runner = CliRunner()
     out_dir = tmp_path / "out"
-    result = runner.invoke(app, ["paint", "水墨山水", "--size", "200x150", "--seed", "3", "-n", "2",
-                                 "--out", str(out_dir), "--json"])
+    result = runner.invoke(
+        app, ["paint", "水墨山水", "--size", "200x150", "--seed", "3", "-n", "2", "--out", str(out_dir), "--json"]
+    )
     assert result.exit_code == 0, result.output
     made = json.loads(result.stdout)
     assert made["job"]["state"] == "succeeded" and len(made["works"]) == 2
@@ -87,9 +102,26 @@ def test_cli_train_gan_and_vae_can_join_another_group(tmp_path, monkeypatch, sha
     monkeypatch.setattr(common, "_studio", None)
     train_app = typer.Typer()
     add_train_commands(train_app)
-    result = CliRunner().invoke(train_app, ["vae", str(shapes_dir), "--image-size", "32", "--epochs", "2",
-                                            "--batch-size", "8", "--latent-dim", "8", "--base-channels", "8",
-                                            "--seed", "1", "--json"])
+    result = CliRunner().invoke(
+        train_app,
+        [
+            "vae",
+            str(shapes_dir),
+            "--image-size",
+            "32",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "8",
+            "--latent-dim",
+            "8",
+            "--base-channels",
+            "8",
+            "--seed",
+            "1",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     works = json.loads(result.stdout)["works"]
     assert works[0]["kind"] == "model" and works[0]["media_type"] == "application/x-muselab-checkpoint"

@@ -52,7 +52,9 @@ def test_patterns_tile_seamlessly(motif):
 
 def test_paint_end_to_end_candidates_with_embedded_recipe():
     ctx = LocalContext()
-    outs = run_task("image.paint", {"prompt": "水墨山水，烟雨孤舟", "width": 320, "height": 240, "n": 2, "seed": 41}, ctx)
+    outs = run_task(
+        "image.paint", {"prompt": "水墨山水，烟雨孤舟", "width": 320, "height": 240, "n": 2, "seed": 41}, ctx
+    )
     assert len(outs) == 2 and all(o.kind == "image" and o.media_type == "image/png" for o in outs)
     assert outs[0].read_bytes() != outs[1].read_bytes()
     info = read_info(outs[1].read_bytes())
@@ -62,8 +64,10 @@ def test_paint_end_to_end_candidates_with_embedded_recipe():
     assert info["parsed"]["seed"] == 42 and info["parsed"]["prompt"] == "水墨山水，烟雨孤舟"
     # the embedded recipe restores the same picture
     restored = run_task("image.paint", info["recipe"], LocalContext())[0]
-    assert np.array_equal(np.asarray(Image.open(io.BytesIO(restored.read_bytes()))),
-                          np.asarray(Image.open(io.BytesIO(outs[1].read_bytes()))))
+    assert np.array_equal(
+        np.asarray(Image.open(io.BytesIO(restored.read_bytes()))),
+        np.asarray(Image.open(io.BytesIO(outs[1].read_bytes()))),
+    )
     assert ctx.events[-1][0] == 1.0 and ctx.events[-1][2]["image"].startswith("data:image/png;base64,")
 
 
@@ -73,11 +77,12 @@ def test_palette_from_a_users_picture(tmp_path):
     im.paste((240, 220, 60), (60, 0, 90, 60))
     im.save(tmp_path / "three.png")
     ctx = LocalContext(inputs={"w1": tmp_path / "three.png"})
-    out = run_task("image.paint", {"generator": "bauhaus", "palette_work_id": "w1", "width": 128, "height": 128,
-                                   "seed": 1}, ctx)[0]
-    palette = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in out.meta["palette"]]
+    out = run_task(
+        "image.paint", {"generator": "bauhaus", "palette_work_id": "w1", "width": 128, "height": 128, "seed": 1}, ctx
+    )[0]
+    palette = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in out.meta["palette"]]
     for wanted in [(200, 30, 30), (20, 40, 160), (240, 220, 60)]:
-        assert min(sum(abs(a - b) for a, b in zip(wanted, got)) for got in palette) < 12
+        assert min(sum(abs(a - b) for a, b in zip(wanted, got, strict=True)) for got in palette) < 12
     assert out.parents == ["w1"]
 
 

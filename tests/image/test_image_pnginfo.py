@@ -12,8 +12,11 @@ from muselab.image.recipe import PaintRecipe
 
 @pytest.mark.parametrize("fmt,media", [("png", "image/png"), ("jpeg", "image/jpeg"), ("webp", "image/webp")])
 def test_parameters_and_recipe_round_trip(fmt, media):
-    out = run_task("image.paint", {"prompt": "青花云纹 pattern, 夜", "width": 200, "height": 160, "seed": 9,
-                                   "format": fmt}, LocalContext())[0]
+    out = run_task(
+        "image.paint",
+        {"prompt": "青花云纹 pattern, 夜", "width": 200, "height": 160, "seed": 9, "format": fmt},
+        LocalContext(),
+    )[0]
     assert out.media_type == media and out.filename.endswith("jpg" if fmt == "jpeg" else fmt)
     info = read_info(out.read_bytes())
     assert info["format"] == {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}[fmt]
@@ -27,13 +30,23 @@ def test_parameters_and_recipe_round_trip(fmt, media):
 
 
 def test_a1111_text_format_and_parser():
-    text = a1111_parameters("a cat, 猫", "blurry", Steps=20, Sampler="Euler a", **{"CFG scale": 7}, Seed=5,
-                            Size="512x768", Model="sd15")
-    assert text.splitlines() == ["a cat, 猫", "Negative prompt: blurry",
-                                 "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 512x768, Model: sd15"]
+    text = a1111_parameters(
+        "a cat, 猫", "blurry", Steps=20, Sampler="Euler a", **{"CFG scale": 7}, Seed=5, Size="512x768", Model="sd15"
+    )
+    assert text.splitlines() == [
+        "a cat, 猫",
+        "Negative prompt: blurry",
+        "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 512x768, Model: sd15",
+    ]
     p = parse_parameters(text)
-    assert (p["prompt"], p["negative_prompt"], p["steps"], p["seed"], p["width"], p["height"]) == \
-        ("a cat, 猫", "blurry", 20, 5, 512, 768)
+    assert (p["prompt"], p["negative_prompt"], p["steps"], p["seed"], p["width"], p["height"]) == (
+        "a cat, 猫",
+        "blurry",
+        20,
+        5,
+        512,
+        768,
+    )
     assert p["guidance_scale"] == 7.0 and p["Sampler"] == "Euler a"
 
 
@@ -51,8 +64,13 @@ def test_reads_a1111_style_png_without_muselab_recipe():
 def _png_header_only(width: int, height: int) -> bytes:
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + \
-        chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\0" * 10))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_bad_inputs_are_clear_errors(tmp_path):
@@ -78,8 +96,7 @@ def test_bad_inputs_are_clear_errors(tmp_path):
         open_image(tmp_path / "missing.png")
     # an edit of a bomb fails cleanly through the engine, naming the field
     with pytest.raises(EngineError, match="image_work_id"):
-        run_task("image.edit", {"image_work_id": "b", "ops": [{"op": "upscale"}]},
-                 LocalContext(inputs={"b": bomb}))
+        run_task("image.edit", {"image_work_id": "b", "ops": [{"op": "upscale"}]}, LocalContext(inputs={"b": bomb}))
 
 
 def test_encode_rejects_unknown_format():

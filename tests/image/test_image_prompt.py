@@ -35,7 +35,13 @@ def test_prompt_selects_generator_and_palette(prompt, generator, palette, extra)
 def test_every_choice_is_written_into_the_recipe_and_explicit_fields_win():
     r = PaintRecipe(prompt="水墨山水")
     dumped = r.model_dump()
-    assert "auto" not in (dumped["generator"], dumped["palette"], dumped["mood"], dumped["composition"], dumped["motif"])
+    assert "auto" not in (
+        dumped["generator"],
+        dumped["palette"],
+        dumped["mood"],
+        dumped["composition"],
+        dumped["motif"],
+    )
     assert PaintRecipe.model_validate(dumped) == r  # a stored recipe validates to itself
     r2 = PaintRecipe(prompt="水墨山水", generator="flow", palette="neon", features=[])
     assert (r2.generator, r2.palette, r2.features) == ("flow", "neon", [])

@@ -33,8 +33,10 @@ class ImageServer(BaseHTTPRequestHandler):
         ImageServer.requests.append((self.path, body, self.headers.get("Authorization")))
         if self.path in ("/sdapi/v1/txt2img", "/sdapi/v1/img2img"):
             n, seed = body["batch_size"], body["seed"]
-            out = {"images": [_png(body["width"], body["height"], seed + i) for i in range(n)],
-                   "info": json.dumps({"all_seeds": [seed + i for i in range(n)], "sd_model_name": "test-model"})}
+            out = {
+                "images": [_png(body["width"], body["height"], seed + i) for i in range(n)],
+                "info": json.dumps({"all_seeds": [seed + i for i in range(n)], "sd_model_name": "test-model"}),
+            }
         elif self.path == "/v1/images/generations":
             w, h = map(int, body["size"].split("x"))
             out = {"data": [{"b64_json": _png(w, h, i)} for i in range(body["n"])]}
@@ -63,19 +65,39 @@ def server():
 def test_a1111_txt2img_and_img2img(server, photo):
     ImageServer.requests.clear()
     ctx = LocalContext(inputs={"p": photo})
-    outs = run_task("image.remote", {"url": server + "/", "prompt": "江南 water town", "negative_prompt": "blurry",
-                                     "width": 96, "height": 64, "n": 2, "steps": 12, "seed": 40}, ctx)
+    outs = run_task(
+        "image.remote",
+        {
+            "url": server + "/",
+            "prompt": "江南 water town",
+            "negative_prompt": "blurry",
+            "width": 96,
+            "height": 64,
+            "n": 2,
+            "steps": 12,
+            "seed": 40,
+        },
+        ctx,
+    )
     path, body, _ = ImageServer.requests[-1]
     assert path == "/sdapi/v1/txt2img"
-    assert (body["prompt"], body["negative_prompt"], body["steps"], body["seed"], body["batch_size"]) == \
-        ("江南 water town", "blurry", 12, 40, 2)
+    assert (body["prompt"], body["negative_prompt"], body["steps"], body["seed"], body["batch_size"]) == (
+        "江南 water town",
+        "blurry",
+        12,
+        40,
+        2,
+    )
     assert [o.meta["seed"] for o in outs] == [40, 41] and outs[0].model == "test-model"
     assert Image.open(io.BytesIO(outs[0].read_bytes())).size == (96, 64)
     info = read_info(outs[1].read_bytes())
     assert info["task"] == "image.remote" and info["recipe"]["seed"] == 41 and info["parsed"]["Model"] == "test-model"
 
-    run_task("image.remote", {"url": server, "prompt": "x", "init_work_id": "p", "strength": 0.4, "width": 64,
-                              "height": 64, "seed": 1}, ctx)
+    run_task(
+        "image.remote",
+        {"url": server, "prompt": "x", "init_work_id": "p", "strength": 0.4, "width": 64, "height": 64, "seed": 1},
+        ctx,
+    )
     path, body, _ = ImageServer.requests[-1]
     assert path == "/sdapi/v1/img2img" and body["denoising_strength"] == 0.4
     sent = Image.open(io.BytesIO(base64.b64decode(body["init_images"][0])))
@@ -85,9 +107,21 @@ def test_a1111_txt2img_and_img2img(server, photo):
 def test_openai_images_with_key_from_environment(server, monkeypatch):
     ImageServer.requests.clear()
     monkeypatch.setenv("MY_IMAGES_KEY", "sk-test")
-    outs = run_task("image.remote", {"url": server, "api": "openai", "prompt": "a poster", "model": "img-1",
-                                     "width": 80, "height": 80, "n": 3, "api_key_env": "MY_IMAGES_KEY", "seed": 1},
-                    LocalContext())
+    outs = run_task(
+        "image.remote",
+        {
+            "url": server,
+            "api": "openai",
+            "prompt": "a poster",
+            "model": "img-1",
+            "width": 80,
+            "height": 80,
+            "n": 3,
+            "api_key_env": "MY_IMAGES_KEY",
+            "seed": 1,
+        },
+        LocalContext(),
+    )
     path, body, auth = ImageServer.requests[-1]
     assert path == "/v1/images/generations" and body["size"] == "80x80" and body["model"] == "img-1"
     assert auth == "Bearer sk-test"

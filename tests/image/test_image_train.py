@@ -27,8 +27,9 @@ def test_vae_resumes_after_sigkill_and_its_loss_goes_down(shapes_dir, tmp_path):
         "print('FINISHED')"
     )
     env = {**os.environ, "PYTHONPATH": SRC}
-    proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(recipe)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, json.dumps(recipe)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     ckpt = workdir / "vae_resume.pt"
     deadline = time.time() + 120
     while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
@@ -57,8 +58,11 @@ def test_vae_resumes_after_sigkill_and_its_loss_goes_down(shapes_dir, tmp_path):
     # the VAE walks between two of the user's pictures, as a GIF, and samples a grid
     pics = sorted(shapes_dir.glob("*.png"))
     sctx = LocalContext(inputs={"m": model.path, "a": pics[0], "b": pics[1]})
-    gif = run_task("image.interpolate", {"model_work_id": "m", "from_work_id": "a", "to_work_id": "b", "steps": 5,
-                                         "as_gif": True, "seed": 1}, sctx)[0]
+    gif = run_task(
+        "image.interpolate",
+        {"model_work_id": "m", "from_work_id": "a", "to_work_id": "b", "steps": 5, "as_gif": True, "seed": 1},
+        sctx,
+    )[0]
     frames = Image.open(io.BytesIO(gif.read_bytes()))
     assert gif.media_type == "image/gif" and frames.n_frames == 5 + 3 and gif.parents == ["m", "a", "b"]
     grid = run_task("image.sample", {"model_work_id": "m", "n": 4, "seed": 2}, sctx)[0]
@@ -87,8 +91,11 @@ def test_gan_training_lowers_its_held_out_proxy_then_samples(shapes_dir, tmp_pat
 
 def test_early_stopping_stops_when_held_out_score_stalls(shapes_dir, tmp_path):
     # a learning rate of zero never improves the held-out score, so patience 2 stops after 3 epochs
-    outs = run_task("image.train_vae", {"images_dir": str(shapes_dir), "epochs": 20, **TINY, "patience": 2,
-                                        "learning_rate": 1e-12}, LocalContext(workdir=tmp_path / "w"))
+    outs = run_task(
+        "image.train_vae",
+        {"images_dir": str(shapes_dir), "epochs": 20, **TINY, "patience": 2, "learning_rate": 1e-12},
+        LocalContext(workdir=tmp_path / "w"),
+    )
     training = outs[0].meta["training"]
     assert training["stopped_early"] and training["epochs_run"] < 20
 

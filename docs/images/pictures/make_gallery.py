@@ -31,7 +31,7 @@ GALLERY = [
     ("gradient_zh", "梦幻的渐变背景，桃花", 12),
     ("gradient_en", "aurora gradient background, nordic", 4),
     ("poster_zh", '春节海报 "新年快乐" 副标题', 21),
-    ("poster_en", 'poster for a jazz night “Blue Notes”, centered', 5),
+    ("poster_en", "poster for a jazz night “Blue Notes”, centered", 5),
 ]
 
 
@@ -50,8 +50,9 @@ def main() -> None:
         save_small(out.read_bytes(), name)
         print(name, out.meta["generator"], prompt)
     # style transfer: a generated landscape as the "photo", before and after
-    photo = run_task("image.paint", {"prompt": "sunset over the sea, mountains", "width": 512, "height": 384,
-                                     "seed": 11}, ctx)[0]
+    photo = run_task(
+        "image.paint", {"prompt": "sunset over the sea, mountains", "width": 512, "height": 384, "seed": 11}, ctx
+    )[0]
     (HERE / "_photo.png").write_bytes(photo.read_bytes())
     sctx = LocalContext(inputs={"p": HERE / "_photo.png"})
     save_small(photo.read_bytes(), "style_before", 320)
@@ -71,20 +72,43 @@ def train_example() -> None:
         folder.mkdir()
         ctx = LocalContext()
         for seed in range(160):
-            out = run_task("image.paint", {"generator": "landscape", "width": 64, "height": 64, "seed": seed,
-                                           "palette": ["sunset", "night", "ocean", "forest"][seed % 4]}, ctx)[0]
+            out = run_task(
+                "image.paint",
+                {
+                    "generator": "landscape",
+                    "width": 64,
+                    "height": 64,
+                    "seed": seed,
+                    "palette": ["sunset", "night", "ocean", "forest"][seed % 4],
+                },
+                ctx,
+            )[0]
             (folder / f"l{seed:03d}.png").write_bytes(out.read_bytes())
         tctx = LocalContext(workdir=Path(tmp) / "job")
-        outs = run_task("image.train_vae", {"images_dir": str(folder), "image_size": 64, "epochs": 40,
-                                            "batch_size": 32, "latent_dim": 32, "base_channels": 16,
-                                            "patience": 8, "seed": 1}, tctx)
+        outs = run_task(
+            "image.train_vae",
+            {
+                "images_dir": str(folder),
+                "image_size": 64,
+                "epochs": 40,
+                "batch_size": 32,
+                "latent_dim": 32,
+                "base_channels": 16,
+                "patience": 8,
+                "seed": 1,
+            },
+            tctx,
+        )
         training = outs[0].meta["training"]
         print("vae", training["epochs_run"], training["initial_score"], training["best_score"])
         sctx = LocalContext(inputs={"m": outs[0].path, "a": folder / "l000.png", "b": folder / "l003.png"})
         grid = run_task("image.sample", {"model_work_id": "m", "n": 16, "upscale": 1, "seed": 2}, sctx)[0]
         save_small(grid.read_bytes(), "vae_samples", 280)
-        walk = run_task("image.interpolate", {"model_work_id": "m", "from_work_id": "a", "to_work_id": "b",
-                                              "steps": 8, "upscale": 1, "seed": 1}, sctx)[0]
+        walk = run_task(
+            "image.interpolate",
+            {"model_work_id": "m", "from_work_id": "a", "to_work_id": "b", "steps": 8, "upscale": 1, "seed": 1},
+            sctx,
+        )[0]
         save_small(walk.read_bytes(), "vae_walk", 560)
         save_small(outs[1].read_bytes(), "vae_training_grid", 280)
         import shutil

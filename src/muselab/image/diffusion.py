@@ -97,8 +97,9 @@ def load_pipeline(model_dir: str, img2img: bool, device: str):
         return pipe, dev
 
 
-def generate(recipe, seed: int, init: Image.Image | None,
-             progress: Callable[[float, str], None]) -> tuple[list[Image.Image], str]:
+def generate(
+    recipe, seed: int, init: Image.Image | None, progress: Callable[[float, str], None]
+) -> tuple[list[Image.Image], str]:
     import torch
 
     pipe, dev = load_pipeline(recipe.model_dir, init is not None, recipe.device)
@@ -114,8 +115,13 @@ def generate(recipe, seed: int, init: Image.Image | None,
         return kwargs
 
     generators = [torch.Generator(device="cpu").manual_seed(seed + i) for i in range(recipe.n)]
-    kwargs = dict(prompt=[recipe.prompt] * recipe.n, num_inference_steps=recipe.steps,
-                  guidance_scale=recipe.guidance_scale, generator=generators, callback_on_step_end=on_step)
+    kwargs = dict(
+        prompt=[recipe.prompt] * recipe.n,
+        num_inference_steps=recipe.steps,
+        guidance_scale=recipe.guidance_scale,
+        generator=generators,
+        callback_on_step_end=on_step,
+    )
     if recipe.negative_prompt:
         kwargs["negative_prompt"] = [recipe.negative_prompt] * recipe.n
     if init is not None:

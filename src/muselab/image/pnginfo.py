@@ -60,7 +60,9 @@ def open_image(path: str | Path, field: str = "image", max_pixels: int = MAX_INP
             "decompression bomb); make it smaller first"
         ) from None
     except UnidentifiedImageError:
-        raise EngineError(f"{field}: {path.name!r} is not a picture this studio can read; give a {ACCEPTED} file") from None
+        raise EngineError(
+            f"{field}: {path.name!r} is not a picture this studio can read; give a {ACCEPTED} file"
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise EngineError(f"{field}: {path.name!r} is damaged or truncated ({exc})") from None
     im = ImageOps.exif_transpose(im)
@@ -108,9 +110,12 @@ def parse_parameters(text: str) -> dict[str, Any]:
     for line in lines:
         if line.startswith("Negative prompt:"):
             in_negative = True
-            line = line[len("Negative prompt:"):].strip()
+            line = line[len("Negative prompt:") :].strip()
         (negative_lines if in_negative else prompt_lines).append(line)
-    out: dict[str, Any] = {"prompt": "\n".join(prompt_lines).strip(), "negative_prompt": "\n".join(negative_lines).strip()}
+    out: dict[str, Any] = {
+        "prompt": "\n".join(prompt_lines).strip(),
+        "negative_prompt": "\n".join(negative_lines).strip(),
+    }
     out.update(pairs)
     if "Size" in pairs and re.match(r"^\d+x\d+$", pairs["Size"]):
         w, h = pairs["Size"].split("x")
@@ -124,12 +129,20 @@ def parse_parameters(text: str) -> dict[str, Any]:
     return out
 
 
-def encode_image(image: Image.Image, fmt: str = "png", quality: int = 92, parameters: str = "",
-                 task: str | None = None, recipe: dict | None = None) -> bytes:
+def encode_image(
+    image: Image.Image,
+    fmt: str = "png",
+    quality: int = 92,
+    parameters: str = "",
+    task: str | None = None,
+    recipe: dict | None = None,
+) -> bytes:
     """Encode a picture with its parameters and recipe embedded."""
     from muselab import __version__ as version
 
-    muselab_json = json.dumps({"task": task, "recipe": recipe, "version": version}, ensure_ascii=False) if recipe else ""
+    muselab_json = (
+        json.dumps({"task": task, "recipe": recipe, "version": version}, ensure_ascii=False) if recipe else ""
+    )
     buf = io.BytesIO()
     if fmt == "png":
         info = PngImagePlugin.PngInfo()
@@ -200,11 +213,15 @@ def read_info(path: str | Path | bytes) -> dict[str, Any]:
     if muselab is None and MAKER_NOTE in ifd:
         raw = ifd[MAKER_NOTE]
         if isinstance(raw, bytes) and raw.startswith(b"muselab:"):
-            muselab = raw[len(b"muselab:"):].decode("utf-8")
+            muselab = raw[len(b"muselab:") :].decode("utf-8")
     out: dict[str, Any] = {
-        "format": im.format, "width": im.width, "height": im.height,
-        "parameters": parameters, "parsed": parse_parameters(parameters) if parameters else None,
-        "task": None, "recipe": None,
+        "format": im.format,
+        "width": im.width,
+        "height": im.height,
+        "parameters": parameters,
+        "parsed": parse_parameters(parameters) if parameters else None,
+        "task": None,
+        "recipe": None,
     }
     if muselab:
         try:

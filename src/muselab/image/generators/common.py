@@ -46,8 +46,9 @@ def supersample(width: int, height: int) -> int:
     return 2 if max(width, height) <= 2048 else 1
 
 
-def value_noise(h: int, w: int, cells: float, rng: np.random.Generator, octaves: int = 4,
-                persistence: float = 0.5) -> np.ndarray:
+def value_noise(
+    h: int, w: int, cells: float, rng: np.random.Generator, octaves: int = 4, persistence: float = 0.5
+) -> np.ndarray:
     """Smooth fractal noise in [0, 1] of shape (h, w); `cells` = features across the longer side.
 
     Smooth noise has no detail finer than its finest octave, so it is computed at a resolution of about
@@ -63,7 +64,7 @@ def value_noise(h: int, w: int, cells: float, rng: np.random.Generator, octaves:
     total = np.zeros((h, w), dtype=np.float32)
     amp, norm = 1.0, 0.0
     for o in range(octaves):
-        c = cells * (2 ** o)
+        c = cells * (2**o)
         gw = max(2, int(np.ceil(c * w / long_side)) + 2)
         gh = max(2, int(np.ceil(c * h / long_side)) + 2)
         grid = rng.random((gh, gw), dtype=np.float32)
@@ -82,7 +83,7 @@ def noise_1d(n: int, cells: float, rng: np.random.Generator, octaves: int = 5, p
     total = np.zeros(n)
     amp, norm = 1.0, 0.0
     for o in range(octaves):
-        k = int(cells * 2 ** o) + 2
+        k = int(cells * 2**o) + 2
         pts = rng.uniform(-1, 1, k)
         pos = x * (k - 1)
         i = np.minimum(pos.astype(int), k - 2)

@@ -14,8 +14,9 @@ def render(spec: Spec) -> Image.Image:
     ss = supersample(w, h)
     W, H = w * ss, h * ss
     pal = spec.dark_to_light
-    light_bg = spec.mood in ("calm", "dreamy") or (spec.mood == "natural" and luminance(pal[-1]) > 235
-                                                     and spec.rng(30).random() < 0.5)
+    light_bg = spec.mood in ("calm", "dreamy") or (
+        spec.mood == "natural" and luminance(pal[-1]) > 235 and spec.rng(30).random() < 0.5
+    )
     bg = pal[-1] if light_bg else pal[0]
     inks = [c for c in spec.colors if c != bg] or spec.colors
 
@@ -31,7 +32,7 @@ def render(spec: Spec) -> Image.Image:
 
     rng = spec.rng(33)
     area = (w * h) / (1024 * 1024)
-    n = int(np.clip(1400 * spec.density() * area ** 0.75, 200, 9000))
+    n = int(np.clip(1400 * spec.density() * area**0.75, 200, 9000))
     steps = 90
     step = 0.0035 * max(W, H)
     px = rng.uniform(0, W, n).astype(np.float32)

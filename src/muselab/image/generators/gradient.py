@@ -30,7 +30,7 @@ def render(spec: Spec) -> Image.Image:
             cx, cy = rng.uniform(-0.1, 1.1) * sw / max(sw, sh), rng.uniform(-0.1, 1.1) * sh / max(sw, sh)
         sigma = rng.uniform(0.18, 0.42) / np.sqrt(spec.density())
         d2 = (xs - cx + 0.25 * warp) ** 2 + (ys - cy - 0.25 * warp) ** 2
-        wt = np.exp(-d2 / (2 * sigma ** 2)) ** 1.5
+        wt = np.exp(-d2 / (2 * sigma**2)) ** 1.5
         acc += wt[..., None] * color
         wsum += wt
     small = acc / wsum[..., None]

@@ -39,7 +39,7 @@ def render(spec: Spec) -> Image.Image:
         lrng = spec.rng(200 + i)
         cells = 1.5 + 2.0 * depth
         ridged = 1 - np.abs(noise_1d(w, cells, lrng, octaves=6, persistence=0.55))
-        ridged = ridged ** 2.2  # sharp peaks
+        ridged = ridged**2.2  # sharp peaks
         tilt = np.linspace(1, 0.35, w) if left_heavy ^ (i % 2 == 1) else np.linspace(0.35, 1, w)
         if spec.composition == "centered":
             tilt = 1 - 0.65 * np.abs(np.linspace(-1, 1, w))
@@ -63,7 +63,7 @@ def render(spec: Spec) -> Image.Image:
             if r1 - r0 > 2:
                 # two mist features across the picture's longer side, as for a full-size noise field
                 mist = value_noise(r1 - r0, w, 2.0 * max(w, r1 - r0) / max(w, h), spec.rng(300 + i), octaves=3)
-                band = np.exp(-((ys[r0:r1] - centre) / sigma) ** 2)
+                band = np.exp(-(((ys[r0:r1] - centre) / sigma) ** 2))
                 _blend(img[r0:r1], paper, np.clip(mist * 1.4 - 0.35, 0, 1) * band * 0.85)
 
     pil = to_image(img)
@@ -91,8 +91,12 @@ def _birds(pil: Image.Image, spec: Spec, color) -> None:
     for _ in range(rng.integers(2, 6)):
         x, y = cx + rng.normal(0, 0.06) * s, cy + rng.normal(0, 0.03) * s
         span = rng.uniform(0.006, 0.012) * s
-        draw.line([(x - span, y - span * 0.5), (x, y), (x + span, y - span * 0.6)], fill=color,
-                  width=max(1, int(s * 0.0025)), joint="curve")
+        draw.line(
+            [(x - span, y - span * 0.5), (x, y), (x + span, y - span * 0.6)],
+            fill=color,
+            width=max(1, int(s * 0.0025)),
+            joint="curve",
+        )
 
 
 def _boat(pil: Image.Image, spec: Spec, color) -> None:
@@ -129,7 +133,8 @@ def _seal(pil: Image.Image, spec: Spec) -> None:
         font = ImageFont.truetype(find_font(spec.font_path), int(size * 0.72))
         d.text((size / 2, size / 2), char, font=font, fill=(250, 240, 230, 255), anchor="mm")
     except Exception:  # no font: a plain mark keeps the picture usable
-        d.rectangle([size * 0.25, size * 0.25, size * 0.75, size * 0.75], outline=(250, 240, 230, 255),
-                    width=max(1, size // 12))
+        d.rectangle(
+            [size * 0.25, size * 0.25, size * 0.75, size * 0.75], outline=(250, 240, 230, 255), width=max(1, size // 12)
+        )
     d.rectangle([0, 0, size - 1, size - 1], outline=(250, 240, 230, 200), width=max(1, size // 20))
     pil.paste(seal, (x0, y0), seal)

@@ -35,7 +35,7 @@ def render(spec: Spec) -> Image.Image:
     body = "moon" if night else ("sun" if "sun" in spec.features or not spec.features else None)
     if body:
         glow_color = np.asarray(light if body == "sun" else lightest, np.float32)
-        glow = np.exp(-(dist / (r * (5 if body == "sun" else 2.5))) ** 2) * (0.65 if body == "sun" else 0.3)
+        glow = np.exp(-((dist / (r * (5 if body == "sun" else 2.5))) ** 2)) * (0.65 if body == "sun" else 0.3)
         sky = mix(sky, glow_color, glow[..., None])
         px = 1.0 / spec.min_side
         disc = np.clip((r - dist) / (1.5 * px), 0, 1)
@@ -60,11 +60,11 @@ def render(spec: Spec) -> Image.Image:
         cells = 2.0 + 2.5 * depth
         ridge = noise_1d(w, cells, lrng, octaves=6, persistence=0.48 + 0.05 * depth)
         peaks = 1 - np.abs(noise_1d(w, cells * 0.6, lrng, octaves=3))
-        base = base_far + (horizon + (0.0 if sea else 0.28) - base_far) * depth ** 1.3
+        base = base_far + (horizon + (0.0 if sea else 0.28) - base_far) * depth**1.3
         if sea:
             base = min(base, horizon - 0.005)
         top = base - amp * (0.55 * ridge + 0.9 * peaks)
-        color = mix(mix(sky_low, mid, 0.3), darkest, 0.25 + 0.75 * depth ** 1.1)
+        color = mix(mix(sky_low, mid, 0.3), darkest, 0.25 + 0.75 * depth**1.1)
         # only rows from the highest peak down (and above the sea) are touched
         y0 = max(0, int(np.floor(float(top.min()) * h)) - 1)
         y1 = min(h, int(np.ceil(horizon * h))) if sea else h
@@ -89,14 +89,14 @@ def render(spec: Spec) -> Image.Image:
         stretch = np.asarray(Image.fromarray(ripple, "F").resize((w, h - hr), Image.BICUBIC))
         water = water * (0.92 + 0.16 * stretch[..., None])
         if body:
-            path = np.exp(-((xs - sun_x) * aspect / (r * (0.9 + 2.5 * water_t))) ** 2)
+            path = np.exp(-(((xs - sun_x) * aspect / (r * (0.9 + 2.5 * water_t))) ** 2))
             sparkle = np.clip((stretch - 0.5) * 4, 0, 1) * path
             water = mix(water, mix(light, (255, 250, 235), 0.5), (sparkle * 0.8)[..., None])
         img[hr:] = water
     if "mist" in spec.features:
         mrng = spec.rng(13)
         mist = value_noise(h, w, 2.5, mrng, octaves=3)
-        band = np.exp(-((ys - horizon + 0.05) / 0.12) ** 2)
+        band = np.exp(-(((ys - horizon + 0.05) / 0.12) ** 2))
         img = mix(img, sky_low, (np.clip(mist * 1.3 - 0.3, 0, 1) * band * 0.55)[..., None])
     if "birds" in spec.features:
         img = _birds(img, spec, darkest if luminance(sky_low) > 80 else lightest)
@@ -114,6 +114,10 @@ def _birds(img: np.ndarray, spec: Spec, color) -> np.ndarray:
     for _ in range(rng.integers(3, 8)):
         x, y = cx + rng.normal(0, 0.08) * s, cy + rng.normal(0, 0.04) * s
         span = rng.uniform(0.008, 0.016) * s
-        draw.line([(x - span, y - span * 0.4), (x, y), (x + span, y - span * 0.5)], fill=tuple(color),
-                  width=max(1, int(s * 0.002)), joint="curve")
+        draw.line(
+            [(x - span, y - span * 0.4), (x, y), (x + span, y - span * 0.5)],
+            fill=tuple(color),
+            width=max(1, int(s * 0.002)),
+            joint="curve",
+        )
     return np.asarray(pil, np.float32)

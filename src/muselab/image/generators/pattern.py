@@ -92,8 +92,13 @@ def _cloud(draw, W, H, fg, accents, rng) -> None:
             right = _scroll(x + r, y, r, turns, -1, math.pi)
             draw.line(left[::-1] + right, fill=color, width=width, joint="curve")
             small = r * 0.55
-            draw.line(_scroll(x, y - r * 0.95, small, 1.0, 1, math.pi / 2)[::-1] +
-                      _scroll(x, y - r * 0.95, small * 0.0001, 0.01, 1, 0), fill=color, width=width, joint="curve")
+            draw.line(
+                _scroll(x, y - r * 0.95, small, 1.0, 1, math.pi / 2)[::-1]
+                + _scroll(x, y - r * 0.95, small * 0.0001, 0.01, 1, 0),
+                fill=color,
+                width=width,
+                joint="curve",
+            )
             draw.line([(x - 2.1 * r, y + r * 0.55), (x + 2.1 * r, y + r * 0.55)], fill=color, width=width)
 
 
@@ -146,7 +151,7 @@ def _fret(draw, W, H, fg, rng) -> None:
         x0, y0 = dx + s * 0.12, dy + H - s * 0.12
         pts = [(dx, y0), (x0, y0)]
         x, y = x0, y0
-        length = (W - 2 * s * 0.12)
+        length = W - 2 * s * 0.12
         direction = [(0, -1), (1, 0), (0, 1), (-1, 0)]
         for i in range(7):
             ddx, ddy = direction[i % 4]
@@ -165,6 +170,10 @@ def _dots(draw, W, H, fg, accents, rng) -> None:
     big, small = s * rng.uniform(0.12, 0.2), s * rng.uniform(0.05, 0.09)
     acc = accents[0]
     for dx, dy in _wrapped(W, H):
-        for (x, y, r, c) in ((W * 0.25, H * 0.25, big, fg), (W * 0.75, H * 0.75, big, fg),
-                             (W * 0.75, H * 0.25, small, acc), (W * 0.25, H * 0.75, small, acc)):
+        for x, y, r, c in (
+            (W * 0.25, H * 0.25, big, fg),
+            (W * 0.75, H * 0.75, big, fg),
+            (W * 0.75, H * 0.25, small, acc),
+            (W * 0.25, H * 0.75, small, acc),
+        ):
             draw.ellipse([dx + x - r, dy + y - r, dx + x + r, dy + y + r], fill=c)

@@ -40,7 +40,7 @@ def render(spec: Spec) -> Image.Image:
     top = {"top": h * 0.1, "center": (h - block_h) / 2, "bottom": h * 0.9 - block_h}[pos]
 
     # a soft band behind the text, tinted towards the palette colour that contrasts most with the region
-    region = np.asarray(img, np.float32)[int(max(0, top)):int(min(h, top + block_h)) or 1]
+    region = np.asarray(img, np.float32)[int(max(0, top)) : int(min(h, top + block_h)) or 1]
     region_lum = float(region.mean()) if region.size else 128.0
     ink = pal[0] if region_lum > 128 else pal[-1]
     if abs(luminance(ink) - region_lum) < 90:
