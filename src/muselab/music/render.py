@@ -1,0 +1,259 @@
+"""Render MIDI to audio with a General MIDI soundfont, then master it.
+
+Renderers, in order of preference for `renderer="auto"`:
+- `fluidsynth`: the FluidSynth command line (Debian package `fluidsynth`) with FluidR3_GM.sf2
+  (Debian package `fluid-soundfont-gm`);
+- `tinysoundfont`: the pip package `tinysoundfont`, in process, with the same soundfont or, when that is
+  absent, pretty_midi's bundled TimGM6mb.sf2.
+Mastering: peak-normalise to -1 dBFS (and never louder than -14 LUFS), cut the trailing silence and
+release tail to at most TAIL seconds after the MIDI's last note-off, and fade out over FADE seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from muselab.engines import EngineError
+
+SAMPLE_RATE = 44100
+DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+TAIL = 0.35  # seconds of release kept after the last note-off
+FADE = 0.3
+PEAK_TARGET_DBFS = -1.0
+LOUDNESS_CEILING_LUFS = -14.0
+AUDIO_FORMATS = {"wav": ("WAV", "PCM_16", "audio/wav"), "ogg": ("OGG", "VORBIS", "audio/ogg"),
+                 "mp3": ("MP3", "MPEG_LAYER_III", "audio/mpeg"), "flac": ("FLAC", "PCM_16", "audio/flac")}
+
+
+def bundled_soundfont() -> Path | None:
+    try:
+        import pretty_midi
+    except ImportError:
+        return None
+    path = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+    return path if path.exists() else None
+
+
+def find_soundfont(requested: str | None, renderer: str) -> Path:
+    """The soundfont to use: the recipe's, else $MUSELAB_SOUNDFONT, else FluidR3_GM, else TimGM6mb (tinysoundfont)."""
+    if requested:
+        path = Path(requested).expanduser()
+        if not path.is_file():
+            raise EngineError(f"soundfont: file not found: {path}; give the path of a .sf2 file "
+                              f"(e.g. {DEFAULT_SOUNDFONT}, from the Debian package fluid-soundfont-gm)")
+        return path
+    env = os.environ.get("MUSELAB_SOUNDFONT")
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_file():
+            raise EngineError(f"soundfont: MUSELAB_SOUNDFONT points to a missing file: {path}")
+        return path
+    if DEFAULT_SOUNDFONT.is_file():
+        return DEFAULT_SOUNDFONT
+    bundled = bundled_soundfont()
+    if bundled and renderer != "fluidsynth":
+        return bundled
+    raise EngineError(
+        "soundfont: no General MIDI soundfont found; install the Debian package fluid-soundfont-gm "
+        f"({DEFAULT_SOUNDFONT}), or pip install pretty_midi (bundles TimGM6mb.sf2), or set the recipe's "
+        "soundfont field / MUSELAB_SOUNDFONT to a .sf2 file"
+    )
+
+
+def choose_renderer(renderer: str) -> str:
+    if renderer == "fluidsynth":
+        if not shutil.which("fluidsynth"):
+            raise EngineError("renderer: 'fluidsynth' was asked but the fluidsynth command is not installed "
+                              "(Debian package fluidsynth); use renderer 'auto' or 'tinysoundfont'")
+        return "fluidsynth"
+    if renderer == "tinysoundfont":
+        return "tinysoundfont"
+    return "fluidsynth" if shutil.which("fluidsynth") else "tinysoundfont"
+
+
+def fluidsynth_command(midi: Path, soundfont: Path, out_wav: Path, gain: float = 0.2) -> list[str]:
+    """The plain FluidSynth CLI invocation (default gain, 44.1 kHz 16-bit WAV); also the benchmark's peer."""
+    return ["fluidsynth", "-ni", "-q", "-g", str(gain), "-r", str(SAMPLE_RATE), "-F", str(out_wav),
+            str(soundfont), str(midi)]
+
+
+def synthesize_fluidsynth(midi: Path, soundfont: Path, workdir: Path) -> np.ndarray:
+    import soundfile as sf
+
+    raw = workdir / (midi.stem + ".raw.wav")
+    for gain in (0.2, 0.05):  # a render that touched full scale may have clipped: render again quieter
+        proc = subprocess.run(fluidsynth_command(midi, soundfont, raw, gain), capture_output=True, text=True,
+                              timeout=600)
+        if proc.returncode != 0 or not raw.exists():
+            raise EngineError(f"renderer: fluidsynth failed ({proc.returncode}): {proc.stderr.strip()[:400]}")
+        audio, rate = sf.read(str(raw), dtype="float32", always_2d=True)
+        raw.unlink(missing_ok=True)
+        if not audio.size or np.max(np.abs(audio)) < 0.999:
+            break
+    if rate != SAMPLE_RATE:
+        raise EngineError(f"renderer: fluidsynth wrote {rate} Hz, expected {SAMPLE_RATE}")
+    return audio
+
+
+def synthesize_tinysoundfont(midi: Path, soundfont: Path) -> np.ndarray:
+    import pretty_midi
+    import tinysoundfont
+
+    pm = pretty_midi.PrettyMIDI(str(midi))
+    synth = tinysoundfont.Synth(samplerate=SAMPLE_RATE, gain=-6)
+    sfid = synth.sfload(str(soundfont))
+    events: list[tuple[float, int, int, int, int]] = []  # (time, order, channel, pitch, velocity); offs first
+    channel = 0
+    for inst in pm.instruments:
+        if inst.is_drum:
+            ch = 9
+            synth.program_select(ch, sfid, 128, 0, True)
+        else:
+            ch = channel if channel != 9 else 10
+            channel = (ch + 1) % 16
+            synth.program_select(ch, sfid, 0, inst.program)
+        for n in inst.notes:
+            events.append((n.start, 1, ch, n.pitch, n.velocity))
+            events.append((n.end, 0, ch, n.pitch, 0))
+    events.sort()
+    end = (events[-1][0] if events else 0.0) + 1.5
+    chunks = []
+    now = 0
+    for t, _, ch, pitch, vel in events:
+        frame = int(t * SAMPLE_RATE)
+        if frame > now:
+            chunks.append(np.frombuffer(synth.generate(frame - now), dtype=np.float32).copy())
+            now = frame
+        if vel:
+            synth.noteon(ch, pitch, vel)
+        else:
+            synth.noteoff(ch, pitch)
+    last = int(end * SAMPLE_RATE)
+    if last > now:
+        chunks.append(np.frombuffer(synth.generate(last - now), dtype=np.float32).copy())
+    return np.concatenate(chunks).reshape(-1, 2) if chunks else np.zeros((0, 2), dtype=np.float32)
+
+
+# ---- mastering -------------------------------------------------------------------------------------------
+
+
+def _biquad(b: list[float], a: list[float], x: np.ndarray) -> np.ndarray:
+    from scipy.signal import lfilter
+
+    return lfilter(b, a, x, axis=0)
+
+
+def _k_weighting(rate: int) -> tuple[tuple[list[float], list[float]], tuple[list[float], list[float]]]:
+    """ITU-R BS.1770 K-weighting (high shelf + high pass), designed for any sample rate."""
+    import math
+
+    # stage 1: high shelf
+    g, q, fc = 3.999843853973347, 0.7071752369554196, 1681.974450955533
+    k = math.tan(math.pi * fc / rate)
+    vh = 10 ** (g / 20)
+    vb = vh ** 0.4996667741545416
+    a0 = 1 + k / q + k * k
+    shelf = ([(vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0],
+             [1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0])
+    # stage 2: high pass
+    q, fc = 0.5003270373238773, 38.13547087602444
+    k = math.tan(math.pi * fc / rate)
+    a0 = 1 + k / q + k * k
+    highpass = ([1.0, -2.0, 1.0], [1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0])
+    return shelf, highpass
+
+
+def loudness_lufs(audio: np.ndarray, rate: int = SAMPLE_RATE) -> float:
+    """Integrated loudness (ITU-R BS.1770-4 with absolute and relative gating), in LUFS."""
+    block, hop = int(0.4 * rate), int(0.1 * rate)
+    if len(audio) < block:
+        return float("-inf")
+    shelf, highpass = _k_weighting(rate)
+    y = _biquad(*highpass, _biquad(*shelf, audio.astype(np.float32)))
+    energy = np.concatenate([[0.0], np.cumsum((y.astype(np.float64) ** 2).sum(axis=1))])
+    starts = np.arange(0, len(y) - block + 1, hop)
+    powers = (energy[starts + block] - energy[starts]) / block
+    with np.errstate(divide="ignore"):
+        levels = -0.691 + 10 * np.log10(powers)
+    gated = powers[levels > -70]
+    if not len(gated):
+        return float("-inf")
+    relative = -0.691 + 10 * np.log10(gated.mean()) - 10
+    with np.errstate(divide="ignore"):
+        final = gated[(-0.691 + 10 * np.log10(gated)) > relative]
+    return float(-0.691 + 10 * np.log10(final.mean()))
+
+
+def peak_dbfs(audio: np.ndarray) -> float:
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return 20 * np.log10(peak) if peak > 0 else float("-inf")
+
+
+def master(audio: np.ndarray, midi_seconds: float, rate: int = SAMPLE_RATE) -> tuple[np.ndarray, dict]:
+    """Normalise, trim trailing silence (keeping at most TAIL s after the last note-off), fade out."""
+    if not audio.size or not np.any(audio):
+        raise EngineError("renderer: the rendered audio is silent (do the MIDI's instruments exist in the soundfont?)")
+    level = np.max(np.abs(audio), axis=1)
+    threshold = np.max(level) * 10 ** (-60 / 20)
+    audible_end = int(np.nonzero(level > threshold)[0][-1]) + 1
+    end = min(audible_end, int((midi_seconds + TAIL) * rate), len(audio))
+    out = np.array(audio[:end], dtype=np.float32)
+    fade = min(int(FADE * rate), len(out) // 4)
+    if fade > 0:
+        out[-fade:] *= (np.linspace(1.0, 0.0, fade, dtype=np.float32) ** 2)[:, None]
+    gain_db = PEAK_TARGET_DBFS - peak_dbfs(out)
+    loud = loudness_lufs(out, rate) + gain_db  # loudness moves by exactly the gain
+    if loud > LOUDNESS_CEILING_LUFS:
+        gain_db -= loud - LOUDNESS_CEILING_LUFS
+        loud = LOUDNESS_CEILING_LUFS
+    out *= np.float32(10 ** (gain_db / 20))
+    info = {"duration": round(len(out) / rate, 3), "peak_dbfs": round(float(peak_dbfs(out)), 2),
+            "loudness_lufs": round(float(loud), 1), "sample_rate": rate}
+    return out, info
+
+
+@dataclass
+class Rendered:
+    files: dict[str, Path]  # format -> path
+    info: dict
+
+
+def render(midi: Path, workdir: Path, formats: list[str], soundfont: str | None = None, renderer: str = "auto",
+           midi_seconds: float | None = None, stem: str | None = None) -> Rendered:
+    """Render a MIDI file to mastered audio files in `formats` (wav, ogg, mp3, flac)."""
+    import soundfile as sf
+
+    from muselab.music.midi_io import midi_duration
+
+    unknown = [f for f in formats if f not in AUDIO_FORMATS]
+    if unknown:
+        raise EngineError(f"audio_formats: unknown {unknown}; accepted: {', '.join(AUDIO_FORMATS)}")
+    which = choose_renderer(renderer)
+    font = find_soundfont(soundfont, which)
+    if which == "fluidsynth":
+        audio = synthesize_fluidsynth(midi, font, workdir)
+    else:
+        audio = synthesize_tinysoundfont(midi, font)
+    seconds = midi_duration(midi) if midi_seconds is None else midi_seconds
+    mastered, info = master(audio, seconds)
+    info.update({"renderer": which, "soundfont": font.name, "midi_duration": round(seconds, 3)})
+    files: dict[str, Path] = {}
+    stem = stem or midi.stem
+    for fmt in formats:
+        container, subtype, _ = AUDIO_FORMATS[fmt]
+        path = workdir / f"{stem}.{fmt}"
+        try:
+            # written in blocks: libsndfile's Vorbis/MP3 encoders crash on very large single writes
+            with sf.SoundFile(str(path), "w", SAMPLE_RATE, mastered.shape[1], subtype, format=container) as out:
+                for start in range(0, len(mastered), 32768):
+                    out.write(mastered[start:start + 32768])
+        except Exception as exc:  # an encoder missing from this libsndfile build
+            raise EngineError(f"audio_formats: cannot write {fmt} here ({exc}); use wav") from None
+        files[fmt] = path
+    return Rendered(files, info)
