@@ -71,14 +71,19 @@ class MarkovModel:
         return total, count
 
     def sample(self, context: list[int], rng: random.Random, temperature: float = 1.0, steps: int = 64,
-               stop_at_eos: bool = True) -> list[int]:
-        """Continue `context` by `steps` tokens, alternating pitch and duration tokens."""
+               stop_at_eos: bool = True, top_k: int = 0, allowed_pitches: list[int] | None = None) -> list[int]:
+        """Continue `context` by `steps` tokens, alternating pitch and duration tokens.
+
+        allowed_pitches restricts pitch tokens (e.g. to a mode's degrees)."""
         seq = list(context)
         out: list[int] = []
         for _ in range(steps):
-            want = DURATION_IDS if VOCAB[seq[-1]].startswith(("p", "rest")) else PITCH_IDS
-            allowed = list(want) + ([EOS] if stop_at_eos and want is PITCH_IDS else [])
+            want = DURATION_IDS if VOCAB[seq[-1]].startswith(("p", "rest")) else (allowed_pitches or PITCH_IDS)
+            allowed = list(want) + ([EOS] if stop_at_eos and want is not DURATION_IDS else [])
             weights = [self.prob(seq, t) ** (1.0 / max(temperature, 1e-3)) for t in allowed]
+            if top_k and top_k < len(allowed):
+                kth = sorted(weights, reverse=True)[top_k - 1]
+                weights = [w if w >= kth else 0.0 for w in weights]
             token = rng.choices(allowed, weights=weights)[0]
             if token == EOS:
                 break

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from muselab.engines import EngineError
-from muselab.music.score import Note, Piece, Track
-from muselab.music.theory import Scale, estimate_key
+from muselab.music.score import ChordSpan, Note, Piece, Track
+from muselab.music.theory import MODES, Scale, chord_from_symbol, estimate_key
 
 GRID = 0.25  # quantise read MIDI to sixteenth notes
 ROLES = {"melody": "melody", "bass": "bass", "accompaniment": "accompaniment", "counter": "counter",
@@ -42,8 +43,9 @@ def to_pretty_midi(piece: Piece):
             inst.notes.append(pretty_midi.Note(velocity=max(1, min(127, int(n.velocity))), pitch=int(n.pitch),
                                                start=start * sec, end=end * sec))
         pm.instruments.append(inst)
-    for span in piece.chords:  # chord symbols as MIDI text markers, so other tools (and ours) can read them
+    for span in piece.chords:  # chord symbols as MIDI lyrics, so other tools (and ours) can read them
         pm.lyrics.append(pretty_midi.Lyric(span.chord.symbol, span.start * sec))
+    pm.text_events.append(pretty_midi.Text(f"muselab key={piece.tonic} mode={piece.mode}", 0.0))
     return pm
 
 
@@ -104,7 +106,18 @@ def read_midi(path: Path, field: str = "primer_work_id") -> Piece:
     if not pitched:
         raise EngineError(f"{field}: the MIDI file has only drum notes; give a file with a melody")
     tonic, mode = estimate_key([(n.pitch, n.duration) for t in pitched for n in t.notes])
+    for text in pm.text_events:  # a file Muselab wrote knows its key and mode (pentatonic modes included)
+        found = re.match(r"muselab key=(\d+) mode=(\w+)", text.text)
+        if found and found.group(2) in MODES:
+            tonic, mode = int(found.group(1)) % 12, found.group(2)
     piece = Piece(tracks, tempo, ts, tonic, mode)
+    scale = Scale(tonic, mode)
+    beats = [(round(pm.time_to_tick(ly.time) / pm.resolution / GRID) * GRID, chord_from_symbol(ly.text, scale))
+             for ly in pm.lyrics]
+    beats = [(t, c) for t, c in beats if c is not None]
+    for i, (t, chord) in enumerate(beats):
+        end = beats[i + 1][0] if i + 1 < len(beats) else max(t + GRID, piece.length_beats)
+        piece.chords.append(ChordSpan(chord, t, end - t))
     return piece
 
 

@@ -69,16 +69,18 @@ def log_likelihood(model: MelodyLSTM, sequences: list[list[int]], batch: int = 6
 
 @torch.no_grad()
 def sample(model: MelodyLSTM, context: list[int], rng: random.Random, temperature: float = 1.0, top_k: int = 0,
-           steps: int = 64, stop_at_eos: bool = True) -> list[int]:
-    """Continue `context` by up to `steps` tokens, alternating pitch and duration tokens (seeded by rng)."""
+           steps: int = 64, stop_at_eos: bool = True, allowed_pitches: list[int] | None = None) -> list[int]:
+    """Continue `context` by up to `steps` tokens, alternating pitch and duration tokens (seeded by rng).
+
+    allowed_pitches restricts pitch tokens (e.g. to a mode's degrees)."""
     model.eval()
     logits, state = model(torch.tensor([context]))
     last = logits[0, -1]
     previous = context[-1]
     out: list[int] = []
     for _ in range(steps):
-        want = DURATION_IDS if VOCAB[previous].startswith(("p", "rest")) else PITCH_IDS
-        allowed = list(want) + ([EOS] if stop_at_eos and want is PITCH_IDS else [])
+        want = DURATION_IDS if VOCAB[previous].startswith(("p", "rest")) else (allowed_pitches or PITCH_IDS)
+        allowed = list(want) + ([EOS] if stop_at_eos and want is not DURATION_IDS else [])
         scores = last[allowed] / max(temperature, 1e-3)
         if top_k and top_k < len(allowed):
             kth = torch.topk(scores, top_k).values[-1]

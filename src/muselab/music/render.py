@@ -195,14 +195,22 @@ def peak_dbfs(audio: np.ndarray) -> float:
     return 20 * np.log10(peak) if peak > 0 else float("-inf")
 
 
-def master(audio: np.ndarray, midi_seconds: float, rate: int = SAMPLE_RATE) -> tuple[np.ndarray, dict]:
-    """Normalise, trim trailing silence (keeping at most TAIL s after the last note-off), fade out."""
+def master(audio: np.ndarray, midi_seconds: float, rate: int = SAMPLE_RATE,
+           exact_seconds: float | None = None) -> tuple[np.ndarray, dict]:
+    """Normalise, trim trailing silence (keeping at most TAIL s after the last note-off), fade out.
+
+    exact_seconds (a loop for a video): cut or pad the audio to exactly that length instead."""
     if not audio.size or not np.any(audio):
         raise EngineError("renderer: the rendered audio is silent (do the MIDI's instruments exist in the soundfont?)")
     level = np.max(np.abs(audio), axis=1)
     threshold = np.max(level) * 10 ** (-60 / 20)
     audible_end = int(np.nonzero(level > threshold)[0][-1]) + 1
-    end = min(audible_end, int((midi_seconds + TAIL) * rate), len(audio))
+    if exact_seconds is not None:
+        end = int(round(exact_seconds * rate))
+        if end > len(audio):
+            audio = np.concatenate([audio, np.zeros((end - len(audio), audio.shape[1]), dtype=audio.dtype)])
+    else:
+        end = min(audible_end, int((midi_seconds + TAIL) * rate), len(audio))
     out = np.array(audio[:end], dtype=np.float32)
     fade = min(int(FADE * rate), len(out) // 4)
     if fade > 0:
@@ -225,7 +233,8 @@ class Rendered:
 
 
 def render(midi: Path, workdir: Path, formats: list[str], soundfont: str | None = None, renderer: str = "auto",
-           midi_seconds: float | None = None, stem: str | None = None) -> Rendered:
+           midi_seconds: float | None = None, stem: str | None = None,
+           exact_seconds: float | None = None) -> Rendered:
     """Render a MIDI file to mastered audio files in `formats` (wav, ogg, mp3, flac)."""
     import soundfile as sf
 
@@ -241,7 +250,7 @@ def render(midi: Path, workdir: Path, formats: list[str], soundfont: str | None 
     else:
         audio = synthesize_tinysoundfont(midi, font)
     seconds = midi_duration(midi) if midi_seconds is None else midi_seconds
-    mastered, info = master(audio, seconds)
+    mastered, info = master(audio, seconds, exact_seconds=exact_seconds)
     info.update({"renderer": which, "soundfont": font.name, "midi_duration": round(seconds, 3)})
     files: dict[str, Path] = {}
     stem = stem or midi.stem

@@ -239,3 +239,19 @@ def estimate_key(pitches_durations: list[tuple[int, float]]) -> tuple[int, str]:
             if c > best[0]:
                 best = (c, tonic, mode)
     return best[1], best[2]
+
+
+def chord_from_symbol(symbol: str, scale: "Scale | None" = None) -> Chord | None:
+    """Parse a symbol written by Chord.symbol ('F#m7', 'Asus4', 'Dm7(no5)'); None if not one of ours."""
+    root_name = symbol[:2] if len(symbol) > 1 and symbol[1] in "#b" else symbol[:1]
+    if root_name not in _NAME_TO_PC:
+        return None
+    quality = symbol[len(root_name):]
+    names = dict(QUALITIES) | {"maj7": SEVENTHS[""], "m7": SEVENTHS["m"], "m7b5": SEVENTHS["dim"], "7": DOM7}
+    if quality not in names:
+        return None
+    root = _NAME_TO_PC[root_name]
+    degree = 0
+    if scale is not None and root in [(scale.tonic + s) % 12 for s in scale.steps]:
+        degree = [(scale.tonic + s) % 12 for s in scale.steps].index(root)
+    return Chord(root, names[quality], quality, degree)
