@@ -418,7 +418,8 @@ def compose_melody(plan: Plan, rng: random.Random, velocity: int | None = None) 
         for (t, d), p in zip(onsets, pitches):
             in_bar = t % bar
             accent = 12 if abs(in_bar) < 1e-6 else (6 if any(abs(in_bar - s) < 1e-6 for s in strong_beats(ts)) else 0)
-            notes.append(Note(int(p), t, d * (0.95 if d < bar else 1.0), min(127, velocity + accent)))
+            final = index == len(plan.phrases) - 1 and t + d >= (first + n) * bar - 1e-6
+            notes.append(Note(int(p), t, d * (0.95 if d < bar and not final else 1.0), min(127, velocity + accent)))
     return notes
 
 
@@ -458,7 +459,7 @@ def compose_bass(plan: Plan, velocity: int) -> list[Note]:
         pattern = "held" if last else plan.style.bass_pattern
         t, end = span.start, span.end
         if pattern == "held" or span.duration <= beat:
-            notes.append(Note(root, t, span.duration * 0.98, velocity))
+            notes.append(Note(root, t, span.duration * (1.0 if last else 0.98), velocity))
         elif pattern == "root_fifth":
             half = span.duration / 2 if span.duration / 2 >= beat - 1e-6 else span.duration
             notes.append(Note(root, t, half * 0.95, velocity))
@@ -503,7 +504,7 @@ def compose_accompaniment(plan: Plan, velocity: int, rng: random.Random) -> list
         t, end, dur = span.start, span.end, span.duration
         last = i == len(plan.chords) - 1
         if last or pattern == "block":
-            notes += [Note(p, t, dur * 0.98, velocity) for p in voicing]
+            notes += [Note(p, t, dur * (1.0 if last else 0.98), velocity) for p in voicing]
             continue
         if pattern == "stabs":
             k = 0
@@ -560,10 +561,10 @@ def compose_counter(plan: Plan, velocity: int) -> list[Note]:
     """A sustained line on the chord's third (or nearest tone), one note per chord, for strings or erhu."""
     notes: list[Note] = []
     previous = 64
-    for span in plan.chords:
+    for i, span in enumerate(plan.chords):
         tones = _chord_tones(span.chord, 57, 74)
         pitch = min(tones, key=lambda p: abs(p - previous))
-        notes.append(Note(pitch, span.start, span.duration * 0.98, velocity))
+        notes.append(Note(pitch, span.start, span.duration * (1.0 if i == len(plan.chords) - 1 else 0.98), velocity))
         previous = pitch
     return notes
 
