@@ -14,7 +14,7 @@ from muselab.music.theory import MODES, NOTE_NAMES
 
 GONG_OFFSET = {"gong": 0, "shang": 2, "jue": 4, "zhi": 7, "yu": 9}
 M21_KIND = {"": "", "m": "m", "dim": "dim", "sus4": "sus4", "sus2": "sus2", "7": "7", "maj7": "maj7", "m7": "m7",
-            "m7b5": "m7b5", "5": "power"}
+            "m7b5": "m7b5", "5": "power", "m7(no5)": "m7 omit5", "m(no5)": "m omit5"}
 
 
 def _key_signature(piece: Piece):

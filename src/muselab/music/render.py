@@ -78,27 +78,37 @@ def choose_renderer(renderer: str) -> str:
 
 
 def fluidsynth_command(midi: Path, soundfont: Path, out_wav: Path, gain: float = 0.2) -> list[str]:
-    """The plain FluidSynth CLI invocation (default gain, 44.1 kHz 16-bit WAV); also the benchmark's peer."""
+    """The plain FluidSynth CLI invocation (default gain, 44.1 kHz 16-bit WAV): the benchmark's peer."""
     return ["fluidsynth", "-ni", "-q", "-g", str(gain), "-r", str(SAMPLE_RATE), "-F", str(out_wav),
             str(soundfont), str(midi)]
 
 
-def synthesize_fluidsynth(midi: Path, soundfont: Path, workdir: Path) -> np.ndarray:
-    import soundfile as sf
-
-    raw = workdir / (midi.stem + ".raw.wav")
-    for gain in (0.2, 0.05):  # a render that touched full scale may have clipped: render again quieter
-        proc = subprocess.run(fluidsynth_command(midi, soundfont, raw, gain), capture_output=True, text=True,
-                              timeout=600)
-        if proc.returncode != 0 or not raw.exists():
-            raise EngineError(f"renderer: fluidsynth failed ({proc.returncode}): {proc.stderr.strip()[:400]}")
-        audio, rate = sf.read(str(raw), dtype="float32", always_2d=True)
-        raw.unlink(missing_ok=True)
-        if not audio.size or np.max(np.abs(audio)) < 0.999:
+def synthesize_fluidsynth(midi: Path, soundfont: Path, workdir: Path) -> tuple[np.ndarray, "LoudnessMeter"]:
+    """Render with the FluidSynth CLI streaming raw float samples to a pipe; while it renders, this process
+    measures loudness on the chunks already made (the two run on separate cores)."""
+    cmd = ["fluidsynth", "-ni", "-q", "-g", "0.2", "-r", str(SAMPLE_RATE), "-T", "raw", "-O", "float", "-F", "-",
+           str(soundfont), str(midi)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    meter = LoudnessMeter(SAMPLE_RATE)
+    chunks: list[np.ndarray] = []
+    frame_bytes = 2 * 4
+    pending = b""
+    assert proc.stdout is not None
+    while True:
+        data = proc.stdout.read(frame_bytes * SAMPLE_RATE // 2)
+        if not data:
             break
-    if rate != SAMPLE_RATE:
-        raise EngineError(f"renderer: fluidsynth wrote {rate} Hz, expected {SAMPLE_RATE}")
-    return audio
+        data = pending + data
+        usable = len(data) - len(data) % frame_bytes
+        pending = data[usable:]
+        chunk = np.frombuffer(data[:usable], dtype="<f4").reshape(-1, 2)
+        chunks.append(chunk)
+        meter.feed(chunk)
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.wait() != 0:
+        raise EngineError(f"renderer: fluidsynth failed ({proc.returncode}): {stderr.strip()[:400]}")
+    audio = np.concatenate(chunks) if chunks else np.zeros((0, 2), dtype=np.float32)
+    return audio, meter
 
 
 def synthesize_tinysoundfont(midi: Path, soundfont: Path) -> np.ndarray:
@@ -169,25 +179,49 @@ def _k_weighting(rate: int) -> tuple[tuple[list[float], list[float]], tuple[list
     return shelf, highpass
 
 
+class LoudnessMeter:
+    """ITU-R BS.1770-4 integrated loudness, fed chunk by chunk (K-weighting filter state carried across)."""
+
+    def __init__(self, rate: int = SAMPLE_RATE):
+        (b1, a1), (b2, a2) = _k_weighting(rate)
+        self.sos = np.array([b1 + a1, b2 + a2])
+        self.zi: np.ndarray | None = None
+        self.rate = rate
+        self.energy: list[np.ndarray] = []
+
+    def feed(self, chunk: np.ndarray) -> None:
+        from scipy.signal import sosfilt
+
+        if self.zi is None:
+            self.zi = np.zeros((2, 2, chunk.shape[1]))
+        y, self.zi = sosfilt(self.sos, chunk, axis=0, zi=self.zi)
+        self.energy.append(np.einsum("ij,ij->i", y, y))
+
+    def lufs(self, end: int | None = None) -> float:
+        """Integrated loudness of the samples fed so far (of the first `end` samples, if given)."""
+        block, hop = int(0.4 * self.rate), int(0.1 * self.rate)
+        energy = np.concatenate(self.energy)[:end] if self.energy else np.zeros(0)
+        if len(energy) < block:
+            return float("-inf")
+        cumulative = np.concatenate([[0.0], np.cumsum(energy, dtype=np.float64)])
+        starts = np.arange(0, len(energy) - block + 1, hop)
+        powers = (cumulative[starts + block] - cumulative[starts]) / block
+        with np.errstate(divide="ignore"):
+            levels = -0.691 + 10 * np.log10(powers)
+        gated = powers[levels > -70]
+        if not len(gated):
+            return float("-inf")
+        relative = -0.691 + 10 * np.log10(gated.mean()) - 10
+        with np.errstate(divide="ignore"):
+            final = gated[(-0.691 + 10 * np.log10(gated)) > relative]
+        return float(-0.691 + 10 * np.log10(final.mean()))
+
+
 def loudness_lufs(audio: np.ndarray, rate: int = SAMPLE_RATE) -> float:
     """Integrated loudness (ITU-R BS.1770-4 with absolute and relative gating), in LUFS."""
-    block, hop = int(0.4 * rate), int(0.1 * rate)
-    if len(audio) < block:
-        return float("-inf")
-    shelf, highpass = _k_weighting(rate)
-    y = _biquad(*highpass, _biquad(*shelf, audio.astype(np.float32)))
-    energy = np.concatenate([[0.0], np.cumsum((y.astype(np.float64) ** 2).sum(axis=1))])
-    starts = np.arange(0, len(y) - block + 1, hop)
-    powers = (energy[starts + block] - energy[starts]) / block
-    with np.errstate(divide="ignore"):
-        levels = -0.691 + 10 * np.log10(powers)
-    gated = powers[levels > -70]
-    if not len(gated):
-        return float("-inf")
-    relative = -0.691 + 10 * np.log10(gated.mean()) - 10
-    with np.errstate(divide="ignore"):
-        final = gated[(-0.691 + 10 * np.log10(gated)) > relative]
-    return float(-0.691 + 10 * np.log10(final.mean()))
+    meter = LoudnessMeter(rate)
+    meter.feed(np.asarray(audio, dtype=np.float64))
+    return meter.lufs()
 
 
 def peak_dbfs(audio: np.ndarray) -> float:
@@ -196,10 +230,11 @@ def peak_dbfs(audio: np.ndarray) -> float:
 
 
 def master(audio: np.ndarray, midi_seconds: float, rate: int = SAMPLE_RATE,
-           exact_seconds: float | None = None) -> tuple[np.ndarray, dict]:
+           exact_seconds: float | None = None, meter: LoudnessMeter | None = None) -> tuple[np.ndarray, dict]:
     """Normalise, trim trailing silence (keeping at most TAIL s after the last note-off), fade out.
 
-    exact_seconds (a loop for a video): cut or pad the audio to exactly that length instead."""
+    exact_seconds (a loop for a video): cut or pad the audio to exactly that length instead.
+    Loudness is measured on the trimmed audio before the fade (meter: one already fed with `audio`)."""
     if not audio.size or not np.any(audio):
         raise EngineError("renderer: the rendered audio is silent (do the MIDI's instruments exist in the soundfont?)")
     level = np.max(np.abs(audio), axis=1)
@@ -216,7 +251,10 @@ def master(audio: np.ndarray, midi_seconds: float, rate: int = SAMPLE_RATE,
     if fade > 0:
         out[-fade:] *= (np.linspace(1.0, 0.0, fade, dtype=np.float32) ** 2)[:, None]
     gain_db = PEAK_TARGET_DBFS - peak_dbfs(out)
-    loud = loudness_lufs(out, rate) + gain_db  # loudness moves by exactly the gain
+    if meter is None:
+        meter = LoudnessMeter(rate)
+        meter.feed(audio)
+    loud = meter.lufs(end) + gain_db  # loudness moves by exactly the gain
     if loud > LOUDNESS_CEILING_LUFS:
         gain_db -= loud - LOUDNESS_CEILING_LUFS
         loud = LOUDNESS_CEILING_LUFS
@@ -245,12 +283,13 @@ def render(midi: Path, workdir: Path, formats: list[str], soundfont: str | None 
         raise EngineError(f"audio_formats: unknown {unknown}; accepted: {', '.join(AUDIO_FORMATS)}")
     which = choose_renderer(renderer)
     font = find_soundfont(soundfont, which)
+    meter = None
     if which == "fluidsynth":
-        audio = synthesize_fluidsynth(midi, font, workdir)
+        audio, meter = synthesize_fluidsynth(midi, font, workdir)
     else:
         audio = synthesize_tinysoundfont(midi, font)
     seconds = midi_duration(midi) if midi_seconds is None else midi_seconds
-    mastered, info = master(audio, seconds, exact_seconds=exact_seconds)
+    mastered, info = master(audio, seconds, exact_seconds=exact_seconds, meter=meter)
     info.update({"renderer": which, "soundfont": font.name, "midi_duration": round(seconds, 3)})
     files: dict[str, Path] = {}
     stem = stem or midi.stem
