@@ -79,11 +79,11 @@ def test_trained_lstm_beats_the_markov_baseline_on_held_out_songs():
 @pytest.mark.parametrize("generator", ["markov", "neural"])
 def test_learned_generators_stay_in_a_pentatonic_mode_and_fill_the_bars(generator):
     scale = Scale(9, "yu")
-    notes, info = generate(generator, [], scale, "4/4", 8, random.Random(3), 1.0, 0, "han")
+    notes, info = generate(generator, [], scale, "4/4", 4, random.Random(3), 1.0, 0, "han")
     assert {n.pitch % 12 for n in notes} <= scale.pcs
-    assert max(n.end for n in notes) <= 32 + 1e-6
-    assert max(n.end for n in notes) >= 28
-    again, _ = generate(generator, [], scale, "4/4", 8, random.Random(3), 1.0, 0, "han")
+    assert max(n.end for n in notes) <= 16 + 1e-6
+    assert max(n.end for n in notes) >= 12
+    again, _ = generate(generator, [], scale, "4/4", 4, random.Random(3), 1.0, 0, "han")
     assert [(n.pitch, n.start) for n in again] == [(n.pitch, n.start) for n in notes]
     assert info["generator"] == generator
 

@@ -166,7 +166,7 @@ RHYTHMS: dict[str, dict[str, list[list[float]]]] = {
 }
 DENSITIES = ["sparse", "medium", "dense"]
 
-MELODY_RANGE = (60, 84)
+MELODY_RANGE = (62, 86)
 BASS_RANGE = (36, 55)
 ACCOMP_LOW = 53
 
@@ -333,8 +333,8 @@ def compose_melody(plan: Plan, rng: random.Random, velocity: int | None = None) 
     density = DENSITIES[max(0, min(2, DENSITIES.index(plan.style.density) + plan.mood.density_shift))]
     velocity = velocity or plan.mood.velocity
     low, high = MELODY_RANGE
-    tonic_pitch = 60 + plan.scale.tonic if plan.scale.tonic <= 7 else 48 + plan.scale.tonic
-    centre = tonic_pitch + 5
+    tonic_pitch = 66 + ((plan.scale.tonic - 66) % 12)  # the tonic between F#4 and F5, above the accompaniment
+    centre = 72
 
     motif_rhythms: dict[str, list[list[float]]] = {}
     motif_steps: dict[str, list[int]] = {}
