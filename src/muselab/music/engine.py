@@ -41,6 +41,17 @@ MUSICXML = "application/vnd.recordare.musicxml+xml"
 # ---- writing a piece out ---------------------------------------------------------------------------------
 
 
+def plain(value):
+    """Meta as plain JSON types (numpy scalars from MIDI/audio libraries become Python numbers)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value
+
+
 def piece_meta(piece: Piece) -> dict:
     from muselab.music.analysis import classify_melody
 
@@ -63,7 +74,7 @@ def write_piece(piece: Piece, recipe: RenderOptions, ctx: Context, stem: str, ti
     from muselab.music.midi_io import write_midi
 
     lo, hi = progress
-    meta = piece_meta(piece) | (extra or {})
+    meta = plain(piece_meta(piece) | (extra or {}))
     parents = parents or []
     midi_path = write_midi(piece, Path(ctx.workdir) / f"{stem}.mid")
     outputs = [Output(kind="midi", media_type="audio/midi", path=midi_path, title=title, meta=meta,
@@ -76,11 +87,11 @@ def write_piece(piece: Piece, recipe: RenderOptions, ctx: Context, stem: str, ti
         rendered = render(midi_path, Path(ctx.workdir), list(recipe.audio_formats), recipe.soundfont,
                           recipe.renderer, midi_seconds=piece.duration_seconds, stem=stem,
                           exact_seconds=exact_seconds)
-        meta.update({k: rendered.info[k] for k in ("renderer", "soundfont", "peak_dbfs", "loudness_lufs")})
-        meta["duration"] = rendered.info["duration"]
+        meta.update(plain({k: rendered.info[k] for k in ("renderer", "soundfont", "peak_dbfs", "loudness_lufs")}))
+        meta["duration"] = float(rendered.info["duration"])
         for fmt, path in rendered.files.items():
             outputs.append(Output(kind="audio", media_type=AUDIO_FORMATS[fmt][2], path=path, title=title,
-                                  meta=dict(rendered.info), parents=parents, parent_outputs=[main],
+                                  meta=plain(dict(rendered.info)), parents=parents, parent_outputs=[main],
                                   filename=path.name))
     if recipe.score:
         from muselab.music.notation import write_musicxml

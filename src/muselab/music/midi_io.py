@@ -95,8 +95,8 @@ def read_midi(path: Path, field: str = "primer_work_id") -> Piece:
     for inst in pm.instruments:
         notes = []
         for n in inst.notes:
-            start = round(pm.time_to_tick(n.start) / pm.resolution / GRID) * GRID
-            end = round(pm.time_to_tick(n.end) / pm.resolution / GRID) * GRID
+            start = float(round(float(pm.time_to_tick(n.start)) / pm.resolution / GRID) * GRID)
+            end = float(round(float(pm.time_to_tick(n.end)) / pm.resolution / GRID) * GRID)
             notes.append(Note(int(n.pitch), start, max(GRID, end - start), int(n.velocity)))
         if notes:
             name = inst.name or ("Drums" if inst.is_drum else "Track")
@@ -112,7 +112,8 @@ def read_midi(path: Path, field: str = "primer_work_id") -> Piece:
             tonic, mode = int(found.group(1)) % 12, found.group(2)
     piece = Piece(tracks, tempo, ts, tonic, mode)
     scale = Scale(tonic, mode)
-    beats = [(round(pm.time_to_tick(ly.time) / pm.resolution / GRID) * GRID, chord_from_symbol(ly.text, scale))
+    beats = [(float(round(float(pm.time_to_tick(ly.time)) / pm.resolution / GRID) * GRID),
+              chord_from_symbol(ly.text, scale))
              for ly in pm.lyrics]
     beats = [(t, c) for t, c in beats if c is not None]
     for i, (t, chord) in enumerate(beats):
