@@ -1,7 +1,5 @@
 """End to end through run_task: MIDI, rendered audio, MusicXML and piano roll; operations on a user's MIDI."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import soundfile as sf

@@ -12,14 +12,14 @@ from pathlib import Path
 
 from muselab.engines import Context, EngineError, Output
 from muselab.music.composer import (
+    MOODS,
     STYLES,
     SongOptions,
     compose,
+    compose_melody,
     default_mode,
     instrument_program,
     plan_piece,
-    MOODS,
-    compose_melody,
 )
 from muselab.music.recipe import (
     ArrangeRecipe,
@@ -32,7 +32,7 @@ from muselab.music.recipe import (
     SongRecipe,
     VaryRecipe,
 )
-from muselab.music.score import Note, Piece, Track
+from muselab.music.score import Piece, Track
 from muselab.music.theory import NOTE_NAMES, Scale, bar_beats, key_pc
 
 MUSICXML = "application/vnd.recordare.musicxml+xml"

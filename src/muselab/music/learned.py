@@ -13,7 +13,7 @@ from muselab.music.score import Note, Piece, Track
 from muselab.music.theory import Scale, bar_beats
 
 CHECKPOINTS = Path(__file__).parent / "checkpoints"
-MARKOV = CHECKPOINTS / "markov.json.gz"
+MARKOV = CHECKPOINTS / "markov.json"
 
 
 @lru_cache(maxsize=1)
@@ -94,7 +94,7 @@ def generate(generator: str, primer: list[Note], scale: Scale, time_signature: s
         info["model"] = "melody_lstm.pt"
         info["model_metrics"] = {k: v for k, v in neural_model()[1]["metrics"].items() if k != "history"}
     else:
-        info["model"] = f"markov.json.gz (order {markov_model().order})"
+        info["model"] = f"markov.json (order {markov_model().order})"
     return notes, info
 
 

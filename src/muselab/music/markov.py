@@ -94,12 +94,14 @@ class MarkovModel:
     def save(self, path: Path) -> None:
         data = {"order": self.order, "vocab": VOCAB,
                 "counts": [[[list(ctx), list(t.items())] for ctx, t in level.items()] for level in self.counts]}
-        with gzip.open(path, "wt", encoding="utf-8") as f:
+        opener = gzip.open if str(path).endswith(".gz") else open
+        with opener(path, "wt", encoding="utf-8") as f:
             json.dump(data, f, separators=(",", ":"))
 
     @classmethod
     def load(cls, path: Path) -> "MarkovModel":
-        with gzip.open(path, "rt", encoding="utf-8") as f:
+        opener = gzip.open if str(path).endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as f:
             data = json.load(f)
         if data["vocab"] != VOCAB:
             raise ValueError(f"{path}: the Markov model was trained with a different token vocabulary")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -33,6 +34,18 @@ class MelodyLSTM(nn.Module):
         return self.head(self.drop(out)), state
 
 
+@contextmanager
+def single_thread():
+    """This small LSTM runs fastest on one thread: on a shared CPU, more threads only contend (8x slower measured
+    under load). torch's thread count is process-wide, so it is restored right after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def load(path: Path = CHECKPOINT) -> tuple[MelodyLSTM, dict]:
     if not Path(path).is_file():
         raise FileNotFoundError(f"no melody model at {path}; train one with python -m muselab.music.train_melody")
@@ -48,6 +61,11 @@ def load(path: Path = CHECKPOINT) -> tuple[MelodyLSTM, dict]:
 @torch.no_grad()
 def log_likelihood(model: MelodyLSTM, sequences: list[list[int]], batch: int = 64) -> tuple[float, int]:
     """Total natural-log likelihood of every token after <bos>, and the number of tokens scored."""
+    with single_thread():
+        return _log_likelihood(model, sequences, batch)
+
+
+def _log_likelihood(model: MelodyLSTM, sequences: list[list[int]], batch: int) -> tuple[float, int]:
     model.eval()
     total, count = 0.0, 0
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
@@ -73,6 +91,11 @@ def sample(model: MelodyLSTM, context: list[int], rng: random.Random, temperatur
     """Continue `context` by up to `steps` tokens, alternating pitch and duration tokens (seeded by rng).
 
     allowed_pitches restricts pitch tokens (e.g. to a mode's degrees)."""
+    with single_thread():
+        return _sample(model, context, rng, temperature, top_k, steps, stop_at_eos, allowed_pitches)
+
+
+def _sample(model, context, rng, temperature, top_k, steps, stop_at_eos, allowed_pitches) -> list[int]:
     model.eval()
     logits, state = model(torch.tensor([context]))
     last = logits[0, -1]

@@ -3,7 +3,7 @@
     python -m muselab.music.train_melody [--out DIR] [--epochs N]
 
 Writes to DIR (default: muselab/music/checkpoints/):
-- markov.json.gz          the Markov baseline/generator (order chosen on the validation split)
+- markov.json          the Markov baseline/generator (order chosen on the validation split)
 - melody_lstm.pt          the LSTM (float16 weights, config, vocabulary, metrics)
 - melody_lstm.recipe.json the training recipe and the measured held-out results
 """
@@ -65,7 +65,7 @@ def train(recipe: TrainMelodyRecipe, out: Path, log=print) -> dict:
         if best is None or -ll / n < best[0]:
             best = (-ll / n, order, model)
     markov_valid, markov_order, markov = best
-    markov.save(out / "markov.json.gz")
+    markov.save(out / "markov.json")
     ll, n = markov.log_likelihood(test_set)
     markov_test = -ll / n
 
