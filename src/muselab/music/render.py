@@ -180,32 +180,62 @@ def _k_weighting(rate: int) -> tuple[tuple[list[float], list[float]], tuple[list
 
 
 class LoudnessMeter:
-    """ITU-R BS.1770-4 integrated loudness, fed chunk by chunk (K-weighting filter state carried across)."""
+    """ITU-R BS.1770-4 integrated loudness, fed chunk by chunk (K-weighting filter state carried across).
+
+    It keeps only the K-weighted energy per 100 ms hop and the peak per chunk, so measuring a piece costs no
+    second pass over the audio."""
 
     def __init__(self, rate: int = SAMPLE_RATE):
         (b1, a1), (b2, a2) = _k_weighting(rate)
         self.sos = np.array([b1 + a1, b2 + a2])
         self.zi: np.ndarray | None = None
         self.rate = rate
-        self.energy: list[np.ndarray] = []
+        self.hop = int(0.1 * rate)
+        self.hops: list[float] = []
+        self._acc = 0.0
+        self._fill = 0
+        self.samples = 0
+        self.chunk_peaks: list[tuple[int, float]] = []  # (start sample, peak |x|)
 
     def feed(self, chunk: np.ndarray) -> None:
         from scipy.signal import sosfilt
 
+        if not len(chunk):
+            return
         if self.zi is None:
             self.zi = np.zeros((2, 2, chunk.shape[1]))
+        self.chunk_peaks.append((self.samples, float(max(chunk.max(), -chunk.min()))))
+        self.samples += len(chunk)
         y, self.zi = sosfilt(self.sos, chunk, axis=0, zi=self.zi)
-        self.energy.append(np.einsum("ij,ij->i", y, y))
+        energy = np.einsum("ij,ij->i", y, y)
+        start = 0
+        if self._fill:
+            take = min(self.hop - self._fill, len(energy))
+            self._acc += float(energy[:take].sum())
+            self._fill += take
+            start = take
+            if self._fill == self.hop:
+                self.hops.append(self._acc)
+                self._acc, self._fill = 0.0, 0
+        full = (len(energy) - start) // self.hop
+        if full:
+            self.hops.extend(energy[start:start + full * self.hop].reshape(full, self.hop).sum(axis=1).tolist())
+        rest = energy[start + full * self.hop:]
+        if len(rest):
+            self._acc += float(rest.sum())
+            self._fill += len(rest)
+
+    @property
+    def peak(self) -> float:
+        return max((p for _, p in self.chunk_peaks), default=0.0)
 
     def lufs(self, end: int | None = None) -> float:
-        """Integrated loudness of the samples fed so far (of the first `end` samples, if given)."""
-        block, hop = int(0.4 * self.rate), int(0.1 * self.rate)
-        energy = np.concatenate(self.energy)[:end] if self.energy else np.zeros(0)
-        if len(energy) < block:
+        """Integrated loudness of the samples fed so far (of the first `end` samples, if given): gated 400 ms
+        blocks every 100 ms, counting only blocks that lie wholly inside."""
+        hops = np.array(self.hops[:(end if end is not None else self.samples) // self.hop])
+        if len(hops) < 4:
             return float("-inf")
-        cumulative = np.concatenate([[0.0], np.cumsum(energy, dtype=np.float64)])
-        starts = np.arange(0, len(energy) - block + 1, hop)
-        powers = (cumulative[starts + block] - cumulative[starts]) / block
+        powers = np.convolve(hops, np.ones(4), "valid") / (4 * self.hop)
         with np.errstate(divide="ignore"):
             levels = -0.691 + 10 * np.log10(powers)
         gated = powers[levels > -70]
@@ -220,7 +250,8 @@ class LoudnessMeter:
 def loudness_lufs(audio: np.ndarray, rate: int = SAMPLE_RATE) -> float:
     """Integrated loudness (ITU-R BS.1770-4 with absolute and relative gating), in LUFS."""
     meter = LoudnessMeter(rate)
-    meter.feed(np.asarray(audio, dtype=np.float64))
+    for start in range(0, len(audio), rate):
+        meter.feed(np.asarray(audio[start:start + rate], dtype=np.float64))
     return meter.lufs()
 
 
@@ -234,32 +265,56 @@ def master(audio: np.ndarray, midi_seconds: float, rate: int = SAMPLE_RATE,
     """Normalise, trim trailing silence (keeping at most TAIL s after the last note-off), fade out.
 
     exact_seconds (a loop for a video): cut or pad the audio to exactly that length instead.
-    Loudness is measured on the trimmed audio before the fade (meter: one already fed with `audio`)."""
-    if not audio.size or not np.any(audio):
+    Loudness is measured on the trimmed audio before the fade (meter: one already fed with `audio`).
+    Works in place on `audio` where it can (it is the renderer's own buffer)."""
+    if meter is None:
+        meter = LoudnessMeter(rate)
+        for start in range(0, len(audio), rate):
+            meter.feed(audio[start:start + rate])
+    peak = meter.peak
+    if not audio.size or peak == 0:
         raise EngineError("renderer: the rendered audio is silent (do the MIDI's instruments exist in the soundfont?)")
-    level = np.max(np.abs(audio), axis=1)
-    threshold = np.max(level) * 10 ** (-60 / 20)
-    audible_end = int(np.nonzero(level > threshold)[0][-1]) + 1
+    threshold = peak * 10 ** (-60 / 20)
     if exact_seconds is not None:
         end = int(round(exact_seconds * rate))
         if end > len(audio):
             audio = np.concatenate([audio, np.zeros((end - len(audio), audio.shape[1]), dtype=audio.dtype)])
     else:
+        # the audible end lies after the last note-off: search only the tail, not the whole piece
+        search = max(0, min(len(audio), int((midi_seconds - 1.0) * rate)))
+        tail = np.abs(audio[search:]).max(axis=1) if search < len(audio) else np.zeros(0)
+        loud = np.nonzero(tail > threshold)[0]
+        if len(loud):
+            audible_end = search + int(loud[-1]) + 1
+        else:
+            level = np.abs(audio).max(axis=1)
+            audible_end = int(np.nonzero(level > threshold)[0][-1]) + 1
         end = min(audible_end, int((midi_seconds + TAIL) * rate), len(audio))
-    out = np.array(audio[:end], dtype=np.float32)
+    out = audio[:end]
+    if out.dtype != np.float32 or not out.flags.writeable:
+        out = np.array(out, dtype=np.float32)
     fade = min(int(FADE * rate), len(out) // 4)
+    # the peak of what is kept: whole chunks before the fade from the meter, the rest measured here
+    head = max(0, len(out) - fade)
+    kept_peak, boundary = 0.0, 0
+    ends = [s for s, _ in meter.chunk_peaks[1:]] + [meter.samples]
+    for (_, chunk_peak), chunk_end in zip(meter.chunk_peaks, ends):
+        if chunk_end > head:
+            break
+        kept_peak, boundary = max(kept_peak, chunk_peak), chunk_end
     if fade > 0:
         out[-fade:] *= (np.linspace(1.0, 0.0, fade, dtype=np.float32) ** 2)[:, None]
-    gain_db = PEAK_TARGET_DBFS - peak_dbfs(out)
-    if meter is None:
-        meter = LoudnessMeter(rate)
-        meter.feed(audio)
+    if len(out) > boundary:
+        kept_peak = max(kept_peak, float(np.abs(out[boundary:]).max()))
+    kept_peak = max(kept_peak, 1e-9)
+    gain_db = PEAK_TARGET_DBFS - 20 * np.log10(kept_peak)
     loud = meter.lufs(end) + gain_db  # loudness moves by exactly the gain
     if loud > LOUDNESS_CEILING_LUFS:
         gain_db -= loud - LOUDNESS_CEILING_LUFS
         loud = LOUDNESS_CEILING_LUFS
-    out *= np.float32(10 ** (gain_db / 20))
-    info = {"duration": round(len(out) / rate, 3), "peak_dbfs": round(float(peak_dbfs(out)), 2),
+    gain = np.float32(10 ** (gain_db / 20))
+    out *= gain
+    info = {"duration": round(len(out) / rate, 3), "peak_dbfs": round(float(20 * np.log10(kept_peak * gain)), 2),
             "loudness_lufs": round(float(loud), 1), "sample_rate": rate}
     return out, info
 
