@@ -60,8 +60,9 @@ def test_fallback_renderer_with_the_bundled_soundfont(ctx):
     font = bundled_soundfont()
     assert font is not None
     outputs = run_task("music.chords", {"seed": 1, "bars": 4, "renderer": "tinysoundfont", "soundfont": str(font),
-                                        "audio_formats": ["wav"], "score": False, "pianoroll": False}, ctx)
+                                        "audio_formats": ["wav", "mp3"], "score": False, "pianoroll": False}, ctx)
     audio = outputs[1]
+    assert outputs[2].media_type == "audio/mpeg" and outputs[2].path.read_bytes()[:2] in (b"ID", b"\xff\xfb")
     assert audio.meta["renderer"] == "tinysoundfont" and audio.meta["soundfont"] == "TimGM6mb.sf2"
     data, rate = sf.read(str(audio.path), always_2d=True)
     assert abs(len(data) / rate - midi_duration(outputs[0].path)) < 0.5

@@ -563,7 +563,9 @@ def compose_counter(plan: Plan, velocity: int) -> list[Note]:
     previous = 64
     for i, span in enumerate(plan.chords):
         tones = _chord_tones(span.chord, 57, 74)
-        pitch = min(tones, key=lambda p: abs(p - previous))
+        # the chord's colour tone (third or seventh) when one is near, so the line moves with the harmony
+        pitch = min(tones, key=lambda p: abs(p - previous) + (0 if (p - span.chord.root) % 12 in (3, 4, 10, 11)
+                                                              else 2.5))
         notes.append(Note(pitch, span.start, span.duration * (1.0 if i == len(plan.chords) - 1 else 0.98), velocity))
         previous = pitch
     return notes
