@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import mimetypes
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from pydantic import ValidationError
 

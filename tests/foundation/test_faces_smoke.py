@@ -21,7 +21,7 @@ def test_api_submit_runs_demo_job_and_keeps_work(sqlite_studio):
 
 
 def test_cli_demo_then_library_ls(tmp_path, monkeypatch):
-    import muselab.cli.common as common
+    from muselab.cli import common
     from muselab.cli.main import app
 
     monkeypatch.setenv("MUSELAB_DATA_DIR", str(tmp_path / "cli-data"))

@@ -6,7 +6,7 @@ import hmac
 import ipaddress
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from muselab.errors import StudioError
 from muselab.studio import Studio
@@ -44,6 +44,9 @@ async def auth_middleware(request: Request, call_next):
         if key:
             given = presented_key(request) or ""
             if not hmac.compare_digest(given.encode(), key.encode()):
+                if request.method == "GET" and not path.startswith("/v1/") and "text/html" in request.headers.get(
+                        "accept", ""):
+                    return RedirectResponse("/login", status_code=303)  # a person with a browser: ask for the key
                 return JSONResponse({"error": "Unauthorized", "message": "send the API key as 'Authorization: "
                                      "Bearer <MUSELAB_API_KEY>'", "field": "authorization"}, status_code=401,
                                     headers={"WWW-Authenticate": "Bearer"})

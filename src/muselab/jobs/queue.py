@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,18 +13,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from muselab.db import transaction
 from muselab.errors import Conflict, InvalidInput, NotFound
-from muselab.ids import new_id, utcnow
+from muselab.ids import as_utc, new_id, utcnow
 from muselab.jobs.models import (
-    ALL_STATES, CANCELLED, FINISHED_STATES, INTERRUPTED, QUEUED, RUNNING, Job, JobEvent, QueueSetting)
+    ALL_STATES,
+    CANCELLED,
+    FINISHED_STATES,
+    INTERRUPTED,
+    QUEUED,
+    RUNNING,
+    Job,
+    JobEvent,
+    QueueSetting,
+)
 
 STALE_AFTER = timedelta(seconds=60)  # a running job whose worker stopped beating this long ago is orphaned
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; treat them as the UTC they were written in."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
+_aware = as_utc
 
 
 def job_to_dict(job: Job) -> dict:
@@ -128,7 +133,8 @@ class JobQueue:
                 taken = s.execute(
                     update(Job).where(Job.pk == candidate, Job.state == QUEUED)
                     .values(state=RUNNING, worker_id=worker_id, heartbeat_at=now, started_at=now,
-                            attempts=Job.attempts + 1, message="running", error=None)
+                            attempts=Job.attempts + 1, message="running", error=None, progress=0.0,
+                            preview=None)
                 ).rowcount
                 if taken:
                     job = s.get(Job, candidate)
@@ -165,6 +171,15 @@ class JobQueue:
                 job.progress = 1.0
             job.message = message or state
             self._event(s, job, "state", job.progress, job.message, {"state": state, "error": error})
+            return job
+
+    def requeue(self, job_id: str, reason: str) -> Job:
+        """Put a running job back in the queue without spending an attempt (the worker is shutting down)."""
+        with transaction(self.sessions) as s:
+            job = s.scalar(select(Job).where(Job.id == job_id))
+            job.state, job.worker_id, job.message = QUEUED, None, f"re-queued: {reason}"
+            job.attempts = max(0, job.attempts - 1)
+            self._event(s, job, "state", job.progress, job.message, {"state": QUEUED, "reason": reason})
             return job
 
     def is_cancel_requested(self, job_id: str) -> bool:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from muselab.engines import Cancelled, EngineError, Output, get_task
 from muselab.errors import StudioError
-from muselab.jobs.models import CANCELLED, FAILED, SUCCEEDED, Job
+from muselab.jobs.models import CANCELLED, FAILED, QUEUED, SUCCEEDED, Job
 from muselab.jobs.queue import local_worker_id, make_is_alive
 
 if TYPE_CHECKING:
@@ -86,8 +86,12 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def run_job(studio: Studio, job: Job, cancel_event: threading.Event | None = None) -> str:
-    """Run one claimed job to its end; returns its final state. Never raises for an engine's failure."""
+def run_job(studio: Studio, job: Job, cancel_event: threading.Event | None = None,
+            shutting_down: threading.Event | None = None) -> str:
+    """Run one claimed job to its end; returns its final state. Never raises for an engine's failure.
+
+    If `shutting_down` is set when the engine stops, the job goes back to the queue instead of being
+    cancelled: a planned restart must not lose work in flight."""
     cancel_event = cancel_event or threading.Event()
     ctx = JobContext(studio, job, cancel_event)
     try:
@@ -100,6 +104,9 @@ def run_job(studio: Studio, job: Job, cancel_event: threading.Event | None = Non
         studio.queue.finish(job.id, SUCCEEDED, message=f"done: {len(ctx._outputs_kept)} work(s)")
         return SUCCEEDED
     except Cancelled:
+        if shutting_down is not None and shutting_down.is_set() and not studio.queue.is_cancel_requested(job.id):
+            studio.queue.requeue(job.id, "the worker was stopped; the job will run again on the next start")
+            return QUEUED
         studio.library.mark_status(ctx.emitted_ids, "partial", "kept before the job was cancelled")
         studio.queue.finish(job.id, CANCELLED, message="cancelled")
         return CANCELLED
@@ -194,7 +201,7 @@ class LocalExecutor:
             with self._lock:
                 self._running[job.id] = cancel_event
             try:
-                run_job(self.studio, job, cancel_event)
+                run_job(self.studio, job, cancel_event, shutting_down=self._stop)
             finally:
                 with self._lock:
                     self._running.pop(job.id, None)

@@ -2,9 +2,9 @@
 
 from alembic import context
 
-from muselab.db import Base
+import muselab.jobs.models
 import muselab.library.models  # noqa: F401  (register tables)
-import muselab.jobs.models  # noqa: F401
+from muselab.db import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -44,7 +44,14 @@ def login_page(request: Request):
 
 
 @router.post("/login")
-def login(key: str = Form(...)):
+def login(request: Request, key: str = Form(...)):
+    import hmac
+
+    expected = request.app.state.studio.settings.api_key
+    if expected and not hmac.compare_digest(key.encode(), expected.encode()):
+        response = render(request, "login.html", error="That key is not this studio's API key.")
+        response.status_code = 401
+        return response
     response = RedirectResponse("/", status_code=303)
     response.set_cookie("muselab_key", key, httponly=True, samesite="strict")
     return response

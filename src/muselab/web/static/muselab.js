@@ -173,9 +173,11 @@ const Muselab = (() => {
           const state = row.querySelector(".state");
           state.className = "state " + ev.data.state;
           state.textContent = ev.data.state;
+          queueStatus();  // keep the top bar's running / queued count in step with the rows
         }
       }, async (final) => {
         watching.delete(job.id);
+        queueStatus();
         const row = document.getElementById(`job-${job.id}`);
         if (row) row.outerHTML = jobRow(final);
       }));

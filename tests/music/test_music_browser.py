@@ -1,0 +1,62 @@
+"""The Compose page in a real browser (headless Chromium): compose, hear, see, keep."""
+
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+from muselab.api.app import create_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not shutil.which("chromium"), reason="needs /usr/bin/chromium")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(sqlite_studio):
+    import uvicorn
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(sqlite_studio), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+def test_compose_page_makes_a_candidate_with_player_pianoroll_and_keep(server):
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{server}/compose")
+        page.select_option("#task", "music.chords")
+        page.select_option("select[name=mode]", "yu")
+        page.fill("input[name=bars]", "2")
+        page.fill("input[name=title]", "小试 test")
+        page.fill("input[name=seed]", "5")
+        page.click("#compose-button")
+        page.wait_for_selector(".candidate", timeout=120_000)
+        card = page.locator(".candidate").first
+        assert "yu" in card.inner_text() and "小试 test" in card.inner_text()
+        assert card.locator("audio").count() == 1
+        assert card.locator("img").count() == 1
+        assert card.locator("a", has_text="MIDI").count() == 1 and card.locator("a", has_text="MusicXML").count() == 1
+        card.locator("[data-keep]").click()
+        page.wait_for_selector(".candidate.kept", timeout=10_000)
+        browser.close()
+    assert not errors, errors

@@ -1,0 +1,64 @@
+"""The compose faces: HTTP API (jobs + options), the Compose web page, and the CLI."""
+
+import json
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from muselab.api.app import create_app
+
+QUICK = {"audio_formats": [], "score": False, "pianoroll": False}
+
+
+def test_api_composes_through_a_job_and_serves_the_files(sqlite_studio):
+    with TestClient(create_app(sqlite_studio)) as client:
+        options = client.get("/v1/music/options").json()
+        assert "chinese" in options["styles"] and any(m["label"] == "gong 宫" for m in options["modes"])
+        r = client.post("/v1/jobs", json={"task": "music.chords", "recipe": {"bars": 2, "key": "G", "mode": "徵",
+                                                                             "pianoroll": True, "audio_formats": [],
+                                                                             "score": False, "seed": 3}})
+        assert r.status_code == 201, r.text
+        job = sqlite_studio.wait(r.json()["id"], timeout=120)
+        assert job.state == "succeeded", job.error
+        works = [client.get(f"/v1/works/{wid}").json() for wid in job.work_ids]
+        assert [w["kind"] for w in works] == ["midi", "image"]
+        assert works[1]["parents"] == [works[0]["id"]]
+        assert works[0]["meta"]["mode"] == "zhi" and works[0]["recipe"]["seed"] == 3
+        assert client.get(f"/v1/works/{works[0]['id']}/content").content[:4] == b"MThd"
+        assert client.get(f"/v1/works/{works[1]['id']}/content").content[:4] == b"\x89PNG"
+        bad = client.post("/v1/jobs", json={"task": "music.song", "recipe": {"key": "H"}})
+        assert 400 <= bad.status_code < 500 and "key" in bad.text
+
+
+def test_compose_page_is_in_the_navigation(sqlite_studio):
+    with TestClient(create_app(sqlite_studio)) as client:
+        page = client.get("/compose")
+        assert page.status_code == 200
+        assert "Compose" in page.text and "作曲" in page.text and "宫" in page.text and "music.continue" in page.text
+        assert 'href="/compose"' in client.get("/").text
+
+
+def test_cli_compose_then_play(tmp_path, monkeypatch):
+    import muselab.cli.common as common
+    from muselab.cli.main import app
+
+    monkeypatch.setenv("MUSELAB_DATA_DIR", str(tmp_path / "cli-data"))
+    monkeypatch.setattr(common, "_studio", None)
+    runner = CliRunner()
+    result = runner.invoke(app, ["compose", "melody", "--bars", "2", "--key", "D", "--mode", "羽", "-f", "none",
+                                 "--no-score", "--no-pianoroll", "--seed", "4", "--json"])
+    assert result.exit_code == 0, result.output
+    made = json.loads(result.stdout)
+    assert made["job"]["state"] == "succeeded"
+    midi = made["works"][0]
+    assert midi["kind"] == "midi" and midi["meta"]["mode"] == "yu"
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["compose", "vary", midi["id"], "--operation", "retrograde", "-f", "none",
+                                 "--no-score", "--no-pianoroll", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "variation-retrograde.mid").read_bytes()[:4] == b"MThd"
+    played = runner.invoke(app, ["play", midi["id"]])
+    assert played.exit_code == 1 and "no rendered audio" in played.output
+    bad = runner.invoke(app, ["compose", "song", "--key", "H"])
+    assert bad.exit_code != 0 and "key" in bad.output
+    common._studio.close()
