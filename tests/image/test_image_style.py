@@ -44,7 +44,7 @@ def test_any_picture_as_the_style(photo, tmp_path):
 
 
 def test_large_photos_are_styled_in_tiles_at_full_size(tmp_path):
-    from conftest import make_photo
+    from image_samples import make_photo
 
     big = make_photo(tmp_path / "big.png", size=(700, 420))
     ctx = LocalContext(inputs={"p": big})
