@@ -51,7 +51,7 @@ const Muselab = (() => {
   const contentUrl = (id) => `/v1/works/${id}/content`;
 
   // ---- cards ---------------------------------------------------------------------------------
-  const ICONS = { midi: "♫", audio: "♪", score: "𝄞", model: "◈", corpus: "☰", video: "▶", data: "{}", file: "▢", text: "✎", image: "▣" };
+  const ICONS = { midi: "♫", audio: "♪", score: "♬", model: "◈", corpus: "☰", video: "▶", data: "{}", file: "▢", text: "✎", image: "▣" };
 
   function workCard(w) {
     let inner;
