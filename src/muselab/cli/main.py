@@ -66,7 +66,8 @@ def serve(host: str = typer.Option(None, help="Address to bind (default 127.0.0.
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     console.print(f"[bold]Muselab studio[/] on [link=http://{host}:{port}/]http://{host}:{port}/[/link]  "
                   f"(API docs: http://{host}:{port}/docs; library: {s.settings.data_dir})")
-    uvicorn.run(create_app(s), host=host, port=port, log_level=log_level)
+    # Keep idle connections longer than uvicorn's 5 s, so a busy client never sends on a socket being closed.
+    uvicorn.run(create_app(s), host=host, port=port, log_level=log_level, timeout_keep_alive=30)
 
 
 @app.command()
