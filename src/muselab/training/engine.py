@@ -114,7 +114,8 @@ def _model_config(arch: str, recipe: TrainCommon, vocab_size: int) -> dict:
     cfg = {"vocab_size": vocab_size, "block_size": recipe.block_size, "n_layer": recipe.n_layer,
            "n_embd": recipe.n_embd, "dropout": recipe.dropout}
     if arch == "gpt":
-        cfg.update(n_head=recipe.n_head, bias=recipe.bias, tie_weights=recipe.tie_weights and not recipe.dp)
+        cfg.update(n_head=recipe.n_head, bias=recipe.bias or recipe.dp,  # Opacus needs LayerNorm biases
+                   tie_weights=recipe.tie_weights and not recipe.dp)
     else:
         cfg.update(tie_weights=recipe.tie_weights and not recipe.dp, dp_layers=recipe.dp)
     return cfg

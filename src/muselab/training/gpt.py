@@ -108,7 +108,7 @@ class GPT(nn.Module):
 
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
         B, T = idx.shape
-        pos = torch.arange(T, device=idx.device)
+        pos = torch.arange(T, device=idx.device).expand(B, T)  # batched, so DP-SGD gets per-sample gradients
         x = self.drop(self.tok_emb(idx) + self.pos_emb(pos))
         for block in self.blocks:
             x = block(x)
