@@ -49,6 +49,12 @@ def tiny_gpt(english_corpus, tmp_path_factory) -> Path:
     """A small char-level GPT trained on the English excerpt (shared by sampling/compression tests)."""
     ctx = LocalContext(workdir=tmp_path_factory.mktemp("gpt"), inputs={"c": english_corpus})
     outs = run_task("training.train_gpt", {"corpus_work_id": "c", "seed": 3, "n_layer": 2, "n_head": 2, "n_embd": 64,
-                                           "block_size": 32, "max_steps": 300, "eval_interval": 100,
+                                           "block_size": 32, "max_steps": 150, "eval_interval": 50,
                                            "eval_batches": 5, "batch_size": 16}, ctx)
     return Path(outs[0].path)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch):
+    """Same thread count in every process, so runs compare bit for bit (and no oversubscription)."""
+    monkeypatch.setenv("MUSELAB_TORCH_THREADS", "1")

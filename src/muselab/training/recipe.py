@@ -38,7 +38,10 @@ class CorpusImportRecipe(Recipe):
     )
     text_field: str = Field(default="text", min_length=1, description="Field holding the text in jsonl files.")
     csv_column: str = Field(default="text", min_length=1, description="Column holding the text in csv files.")
-    normalize: Literal["NFC", "NFKC", "none"] = Field(default="NFKC", description="Unicode normalisation form.")
+    normalize: Literal["NFC", "NFKC", "none"] = Field(
+        default="NFC",
+        description="Unicode normalisation form; NFKC also folds full-width punctuation (，→,) and is not for Chinese.",
+    )
     collapse_whitespace: bool = Field(default=True, description="Collapse runs of spaces/tabs; trim lines.")
     dedup: Literal["none", "exact", "near"] = Field(
         default="near",
