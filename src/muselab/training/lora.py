@@ -75,18 +75,32 @@ def load_base(gguf_or_dir: Path):
                     AutoTokenizer.from_pretrained(cache))
         tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
         model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
-        try:
-            tmp = cache.with_name(cache.name + ".tmp")
-            model.save_pretrained(tmp)
-            tok.save_pretrained(tmp)
-            os.replace(tmp, cache)
-        except OSError:
-            pass  # a cache is a convenience only
+        _save_cache(model, tok, cache)
         return model, tok
     except EngineError:
         raise
     except Exception as exc:  # noqa: BLE001
         raise EngineError(f"base_model_path: cannot load {path.name} ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def _save_cache(model, tok, cache: Path) -> None:
+    """Keep the dequantised weights as safetensors (transformers will not save a GGUF-loaded model itself)."""
+    import shutil
+
+    from safetensors.torch import save_model
+
+    tmp = cache.with_name(cache.name + ".tmp")
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        save_model(model, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        config = model.config.to_dict()
+        config.pop("quantization_config", None)
+        (tmp / "config.json").write_text(__import__("json").dumps(config, indent=1))
+        tok.save_pretrained(tmp)
+        os.replace(tmp, cache)
+    except Exception:  # noqa: BLE001 - a cache is a convenience only
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class HFTokenizer:

@@ -155,6 +155,7 @@ def train(
     resumed_from = None
     elapsed_before = 0.0
 
+    ck: dict = {}
     if ckpt_path.exists():
         ck = _load_checkpoint(ckpt_path)
         if ck.get("identity", {}).get("tokenizer") != identity.get("tokenizer"):
@@ -199,6 +200,7 @@ def train(
                 "stopped_early": stopped_early,
                 "last_train_loss": last_loss,
                 "tokens_per_s": tokens_per_s,
+                "interval_losses": list(interval_losses),
             },
             ckpt_path,
         )
@@ -212,7 +214,7 @@ def train(
     last_loss = float("nan")
     tokens_per_s = 0.0
     stopped_early = False
-    interval_losses: list[float] = []
+    interval_losses: list[float] = list(ck.get("interval_losses", [])) if resumed_from is not None else []
     model.train()
     if resumed_from is not None:
         ctx.progress(p0 + (p1 - p0) * step / cfg.max_steps, f"resumed from step {step}",
