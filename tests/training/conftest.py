@@ -48,9 +48,9 @@ def english_corpus(english_txt, tmp_path_factory) -> Path:
 def tiny_gpt(english_corpus, tmp_path_factory) -> Path:
     """A small char-level GPT trained on the English excerpt (shared by sampling/compression tests)."""
     ctx = LocalContext(workdir=tmp_path_factory.mktemp("gpt"), inputs={"c": english_corpus})
-    outs = run_task("training.train_gpt", {"corpus_work_id": "c", "seed": 3, "n_layer": 2, "n_head": 2, "n_embd": 64,
-                                           "block_size": 32, "max_steps": 150, "eval_interval": 50,
-                                           "eval_batches": 5, "batch_size": 16}, ctx)
+    outs = run_task("training.train_gpt", {"corpus_work_id": "c", "seed": 3, "n_layer": 2, "n_head": 2, "n_embd": 48,
+                                           "block_size": 32, "max_steps": 120, "eval_interval": 40,
+                                           "eval_batches": 3, "batch_size": 8}, ctx)
     return Path(outs[0].path)
 
 
