@@ -140,6 +140,7 @@ def train(
     identity: dict,
     loss_fn: Callable | None = None,
     progress_span: tuple[float, float] = (0.0, 1.0),
+    on_step: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Train `model` in place. `identity` (arch, config, tokenizer) must match a checkpoint to resume from it."""
     check_data(train_data, val_data, cfg.block_size)
@@ -240,6 +241,8 @@ def train(
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         optimizer.step()
         step += 1
+        if on_step is not None:
+            on_step(step)
         last_loss = loss.item()
         interval_losses.append(last_loss)
         dt = time.perf_counter() - t0
