@@ -1,0 +1,195 @@
+"""/v1/works: list, search, get, content, upload, tag, star, rate, delete, restore, remix; boards; export/import."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
+
+from muselab.api.deps import get_studio
+from muselab.errors import InvalidInput, NotFound, TooLarge
+from muselab.library import archive
+from muselab.library.store import KINDS, WorkFilter, default_filename, work_to_dict
+from muselab.studio import Studio
+
+router = APIRouter(prefix="/v1", tags=["works"])
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorkPatch(Strict):
+    title: str | None = Field(None, max_length=500)
+    starred: bool | None = None
+    rating: int | None = Field(None, ge=0, le=5)
+
+
+class TagChange(Strict):
+    add: list[str] = Field(default_factory=list, max_length=50)
+    remove: list[str] = Field(default_factory=list, max_length=50)
+
+
+class StarChange(Strict):
+    starred: bool = True
+
+
+class BoardChange(Strict):
+    ids: list[str] = Field(min_length=1, max_length=500)
+
+
+class ExportRequest(Strict):
+    ids: list[str] = Field(default_factory=list, max_length=5000)
+    board: str | None = None
+    with_parents: bool = True
+
+
+def _filters(kind: str | None = Query(None, description=f"one of {', '.join(KINDS)}"),
+             tag: str | None = None, board: str | None = None, starred: bool | None = None,
+             model: str | None = None, task: str | None = None, job_id: str | None = None,
+             status: Literal["ok", "partial"] | None = None, since: datetime | None = None,
+             until: datetime | None = None, q: str | None = Query(None, max_length=500),
+             limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> WorkFilter:
+    if kind is not None and kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)} (got {kind!r})", "kind")
+    return WorkFilter(kind=kind, tag=tag, board=board, starred=starred, model=model, task=task, job_id=job_id,
+                      status=status, since=since, until=until, query=q, limit=limit, offset=offset)
+
+
+@router.get("/works")
+def list_works(flt: WorkFilter = Depends(_filters), studio: Studio = Depends(get_studio)):
+    works, total = studio.library.list(flt)
+    return {"items": [work_to_dict(w, full=False) for w in works], "total": total,
+            "limit": flt.limit, "offset": flt.offset}
+
+
+@router.get("/works/search")
+def search_works(q: str = Query(..., min_length=1, max_length=500), flt: WorkFilter = Depends(_filters),
+                 studio: Studio = Depends(get_studio)):
+    flt.query = q
+    return list_works(flt, studio)
+
+
+@router.post("/works", status_code=201)
+async def upload_work(request: Request, file: UploadFile = File(...), title: str | None = Form(None),
+                      tags: str | None = Form(None, description="comma-separated"),
+                      studio: Studio = Depends(get_studio)):
+    """Keep your own file (photo, MIDI, text, corpus) in the library as a human-made Work."""
+    limit = studio.settings.max_upload_mb << 20
+    if int(request.headers.get("content-length") or 0) > limit + (1 << 16):
+        raise TooLarge(f"upload is larger than the {studio.settings.max_upload_mb} MB limit", "file")
+    work = studio.upload(file.file, file.filename or "", file.content_type, title=title,
+                         tags=[t.strip() for t in (tags or "").split(",") if t.strip()], max_bytes=limit)
+    return work_to_dict(work)
+
+
+@router.get("/works/{work_id}")
+def get_work(work_id: str, studio: Studio = Depends(get_studio)):
+    work = studio.library.get(work_id)
+    data = work_to_dict(work)
+    data["boards"] = studio.library.boards_of([work_id]).get(work_id, [])
+    data["children"] = studio.library.children_of(work_id)
+    return data
+
+
+@router.get("/works/{work_id}/content")
+def get_content(work_id: str, download: bool = False, studio: Studio = Depends(get_studio)):
+    work = studio.library.get(work_id)
+    return FileResponse(studio.library.content_path(work), media_type=work.media_type,
+                        filename=work.filename or default_filename(work),
+                        content_disposition_type="attachment" if download else "inline")
+
+
+@router.get("/works/{work_id}/thumbnail")
+def get_thumbnail(work_id: str, studio: Studio = Depends(get_studio)):
+    work = studio.library.get(work_id)
+    if not work.thumb_sha256:
+        raise NotFound(f"work {work_id} has no thumbnail", "work_id")
+    return FileResponse(studio.library.blobs.path(work.thumb_sha256), media_type="image/png",
+                        headers={"Cache-Control": "max-age=86400"})
+
+
+@router.patch("/works/{work_id}")
+def patch_work(work_id: str, patch: WorkPatch, studio: Studio = Depends(get_studio)):
+    if patch.title is not None:
+        studio.library.set_title(work_id, patch.title)
+    if patch.starred is not None:
+        studio.library.star(work_id, patch.starred)
+    if "rating" in patch.model_fields_set:
+        studio.library.rate(work_id, patch.rating)
+    return get_work(work_id, studio)
+
+
+@router.post("/works/{work_id}/tags")
+def tag_work(work_id: str, change: TagChange, studio: Studio = Depends(get_studio)):
+    return work_to_dict(studio.library.tag(work_id, change.add, change.remove))
+
+
+@router.post("/works/{work_id}/star")
+def star_work(work_id: str, change: StarChange, studio: Studio = Depends(get_studio)):
+    return work_to_dict(studio.library.star(work_id, change.starred))
+
+
+@router.delete("/works/{work_id}", status_code=204)
+def delete_work(work_id: str, studio: Studio = Depends(get_studio)):
+    studio.library.delete(work_id)
+    return Response(status_code=204)
+
+
+@router.get("/works/{work_id}/restore")
+def restore_work(work_id: str, studio: Studio = Depends(get_studio)):
+    """The exact task and Recipe that made this Work ('use all'): submit it to /v1/jobs to make it again."""
+    return studio.library.restore(work_id)
+
+
+@router.get("/works/{work_id}/remix")
+def remix_work(work_id: str, studio: Studio = Depends(get_studio)):
+    """The same task and Recipe with a fresh seed ('all but the seed')."""
+    return studio.library.remix(work_id)
+
+
+@router.get("/boards")
+def list_boards(studio: Studio = Depends(get_studio)):
+    return {"items": studio.library.boards()}
+
+
+@router.post("/boards/{board}/works")
+def add_to_board(board: str, change: BoardChange, studio: Studio = Depends(get_studio)):
+    studio.library.add_to_board(board, change.ids)
+    return {"board": board, "added": change.ids}
+
+
+@router.delete("/boards/{board}/works/{work_id}", status_code=204)
+def remove_from_board(board: str, work_id: str, studio: Studio = Depends(get_studio)):
+    studio.library.remove_from_board(board, [work_id])
+    return Response(status_code=204)
+
+
+@router.delete("/boards/{board}", status_code=204)
+def delete_board(board: str, studio: Studio = Depends(get_studio)):
+    studio.library.delete_board(board)
+    return Response(status_code=204)
+
+
+@router.post("/export")
+def export_works(request: ExportRequest, studio: Studio = Depends(get_studio)):
+    """A zip with the Works' files and a manifest of their recipes, tags, boards and links."""
+    tmp = Path(tempfile.mkdtemp()) / "muselab-export.zip"
+    archive.export_zip(studio.library, tmp, request.ids, request.board, request.with_parents)
+    return FileResponse(tmp, media_type="application/zip", filename="muselab-export.zip",
+                        background=BackgroundTask(lambda: tmp.unlink(missing_ok=True)))
+
+
+@router.post("/import")
+def import_works(file: UploadFile = File(...), studio: Studio = Depends(get_studio)):
+    with tempfile.NamedTemporaryFile(suffix=".zip") as tmp:
+        while chunk := file.file.read(1 << 20):
+            tmp.write(chunk)
+        tmp.flush()
+        return archive.import_zip(studio.library, Path(tmp.name))

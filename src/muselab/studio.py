@@ -1,0 +1,180 @@
+"""The studio service: the one place the CLI, the HTTP API and the web pages go through.
+
+It validates a Recipe, submits it as a durable job, and keeps what the job made as Works.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from pydantic import ValidationError
+
+from muselab.config import Settings, get_settings
+from muselab.db import make_engine, make_sessionmaker, migrate
+from muselab.engines import Output, UnknownTask, get_task, new_seed, tasks
+from muselab.errors import InvalidInput
+from muselab.jobs.models import FINISHED_STATES, Job
+from muselab.jobs.queue import JobQueue
+from muselab.jobs.worker import LocalExecutor, run_job
+from muselab.library.blobs import BlobStore
+from muselab.library.models import Work
+from muselab.library.store import Library, NewWork
+from muselab.library.validate import safe_name
+
+UPLOAD_KINDS = {"text": "text", "image": "image", "audio": "audio", "video": "video"}
+
+
+def kind_for_media_type(media_type: str, filename: str = "") -> str:
+    """The Work kind of an uploaded file, from its media type or file extension."""
+    base = media_type.split(";")[0].strip().lower()
+    if base in ("audio/midi", "audio/x-midi", "audio/mid") or filename.lower().endswith((".mid", ".midi")):
+        return "midi"
+    if "musicxml" in base or filename.lower().endswith((".musicxml", ".mxl")):
+        return "score"
+    if base in ("application/json", "application/jsonl", "text/csv", "text/markdown"):
+        return "text" if base != "application/json" else "data"
+    return UPLOAD_KINDS.get(base.split("/")[0], "file")
+
+
+def validation_error(exc: ValidationError, prefix: str = "recipe") -> InvalidInput:
+    """A pydantic error as an InvalidInput naming the first bad field, listing all."""
+    parts, first = [], None
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in (prefix, *err["loc"]))
+        first = first or loc
+        hint = err["msg"]
+        if err["type"] == "extra_forbidden":
+            hint = "unknown field"
+        parts.append(f"{loc}: {hint}")
+    return InvalidInput("; ".join(parts), first)
+
+
+class Studio:
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or get_settings()
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(self.settings.db_url)
+        migrate(self.engine)
+        self.sessions = make_sessionmaker(self.engine)
+        self.library = Library(self.engine, self.sessions, BlobStore(self.settings.blobs_dir))
+        self.queue = JobQueue(self.sessions)
+        self.executor: LocalExecutor | None = None
+        self._lock = threading.Lock()
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+    def start_workers(self, workers: int | None = None) -> LocalExecutor:
+        with self._lock:
+            if self.executor is None:
+                self.executor = LocalExecutor(self, workers or self.settings.workers)
+                self.executor.start()
+            return self.executor
+
+    def close(self) -> None:
+        if self.executor:
+            self.executor.stop()
+            self.executor = None
+        self.engine.dispose()
+
+    # ---- jobs ---------------------------------------------------------------------------------
+    def validate(self, task: str, recipe: dict) -> dict:
+        """The recipe checked against its task's model, with a seed filled in; as stored JSON."""
+        try:
+            spec = get_task(task)
+        except UnknownTask as exc:
+            raise InvalidInput(str(exc), "task") from None
+        if not isinstance(recipe, dict):
+            raise InvalidInput("recipe must be a JSON object", "recipe")
+        try:
+            model = spec.recipe_class().model_validate(recipe)
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+        if model.seed is None:
+            model = model.model_copy(update={"seed": new_seed()})
+        return model.model_dump(mode="json")
+
+    def submit(self, task: str, recipe: dict, priority: int = 0, idempotency_key: str | None = None) -> tuple[Job, bool]:
+        job, created = self.queue.submit(task, self.validate(task, recipe), priority, idempotency_key)
+        if created and self.executor:
+            self.executor.wake()
+        return job, created
+
+    def cancel(self, job_id: str) -> Job:
+        job = self.queue.cancel(job_id)
+        if self.executor:
+            self.executor.cancel(job_id)
+        return job
+
+    def run_here(self, job_id: str, cancel_event: threading.Event | None = None) -> Job:
+        """Run a queued job in this process (the CLI does this); if a server took it, just wait for it."""
+        job = self.queue.claim(f"{LocalExecutor.__name__}-cli:{job_id}", job_id=job_id)
+        if job is not None:
+            run_job(self, job, cancel_event)
+            return self.queue.get(job_id)
+        return self.wait(job_id, timeout=7 * 24 * 3600)
+
+    def wait(self, job_id: str, timeout: float = 600, on_event: Callable[[dict], None] | None = None,
+             poll: float = 0.1) -> Job:
+        """Follow a job's events until it ends (or the timeout passes)."""
+        import time
+
+        deadline, seq = time.monotonic() + timeout, 0
+        while True:
+            for event in self.queue.events(job_id, after_seq=seq):
+                seq = event["seq"]
+                if on_event:
+                    on_event(event)
+            job = self.queue.get(job_id)
+            if job.state in FINISHED_STATES or time.monotonic() > deadline:
+                for event in self.queue.events(job_id, after_seq=seq):
+                    if on_event:
+                        on_event(event)
+                return job
+            time.sleep(poll)
+
+    # ---- works --------------------------------------------------------------------------------
+    def keep_output(self, job: Job, output: Output, earlier: list[str]) -> Work:
+        """Save one engine Output as a Work carrying the job's Recipe; link it to its parents."""
+        parents = list(output.parents)
+        for index in output.parent_outputs:
+            if not 0 <= index < len(earlier):
+                raise InvalidInput(f"output refers to earlier output #{index}, which does not exist", "parent_outputs")
+            parents.append(earlier[index])
+        work = self.library.add(NewWork(
+            kind=output.kind, media_type=output.media_type, data=output.data, path=output.path,
+            title=output.title, filename=output.filename, text=output.text, task=job.task, recipe=job.recipe,
+            model=output.model, model_hash=output.model_hash, seed=job.recipe.get("seed"),
+            authorship=output.authorship, job_id=job.id, meta=output.meta, parents=parents, tags=output.tags,
+        ))
+        self.queue.add_work_event(job.id, work.id, partial=False)
+        return work
+
+    def upload(self, source: Path | BinaryIO, filename: str, media_type: str | None = None, title: str | None = None,
+               tags: list[str] | None = None, max_bytes: int | None = None) -> Work:
+        """Keep a person's own file (a photo, a MIDI primer, a corpus) as a human-made Work."""
+        from muselab.errors import TooLarge
+
+        filename = safe_name(filename, "filename", 255)
+        media_type = media_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        if max_bytes is not None:
+            data = source.read(max_bytes + 1) if not isinstance(source, Path) else source.read_bytes()
+            if len(data) > max_bytes:
+                raise TooLarge(f"file is larger than the {max_bytes // (1 << 20)} MB upload limit", "file")
+            content = {"data": data}
+        else:
+            content = {"path": source} if isinstance(source, Path) else {"data": source.read()}
+        return self.library.add(NewWork(kind=kind_for_media_type(media_type, filename), media_type=media_type,
+                                        title=title or filename, filename=filename, authorship="human",
+                                        tags=tags, **content))
+
+    def task_catalogue(self) -> list[dict]:
+        found = []
+        for name, spec in sorted(tasks().items()):
+            try:
+                schema = spec.recipe_class().model_json_schema()
+            except Exception as exc:  # a domain whose optional dependencies are missing
+                schema = {"error": f"unavailable: {exc}"}
+            found.append({"name": name, "title": spec.title, "recipe_schema": schema})
+        return found
