@@ -9,9 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
-from muselab.engines import LocalContext, run_task
+from muselab.engines import Cancelled, LocalContext, run_task
 from muselab.training.trainer import CKPT, CKPT_INFO
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,3 +68,19 @@ def test_resume_after_sigkill_continues_with_the_same_data_order(english_corpus,
     b = torch.load(straight.path, weights_only=True)["state_dict"]
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a), "resumed run diverged from the uninterrupted one"
     assert resumed.meta["history"] == straight.meta["history"]
+
+    # a run stopped by the user keeps its checkpoint as a Work; a new job resumes from it (`train resume`)
+    def stop_at_40(fraction, message, preview):
+        if preview and preview.get("step", 0) >= 40:
+            stopped.cancel_event.set()
+
+    stopped = LocalContext(workdir=tmp_path / "stopped", inputs={"c": english_corpus}, on_progress=stop_at_40)
+    with pytest.raises(Cancelled):
+        run_task("training.train_gpt", RECIPE, stopped)
+    kept = stopped.emitted[-1]
+    assert kept.kind == "data" and "checkpoint" in kept.tags and kept.meta["step"] >= 40
+    ctx3 = LocalContext(workdir=tmp_path / "continued", inputs={"c": english_corpus, "ck": kept.path})
+    continued = run_task("training.train_gpt", {**RECIPE, "resume_checkpoint_work_id": "ck"}, ctx3)[0]
+    assert continued.meta["resumed_from_step"] == kept.meta["step"]
+    c = torch.load(continued.path, weights_only=True)["state_dict"]
+    assert all(torch.allclose(c[k], b[k], atol=1e-6) for k in c)

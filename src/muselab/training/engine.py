@@ -181,8 +181,8 @@ def _train(arch: str, recipe: TrainCommon, ctx: Context) -> list[Output]:
         result, dp_info = privacy.train_dp(model, data["train"], data["val"], cfg, recipe, ctx)
     else:
         identity = {"arch": arch, "config": config, "tokenizer": tok.to_dict()}
-        result = trainer.train(model, data["train"], data["val"], cfg, ctx, Path(ctx.workdir), identity,
-                               progress_span=(0.01, 0.95))
+        result = train_keeping_checkpoint(model, data["train"], data["val"], cfg, ctx, identity, recipe,
+                                          progress_span=(0.01, 0.95))
     if result.best_state is not None:
         model.load_state_dict(result.best_state)
     model.eval()
@@ -213,7 +213,8 @@ def _train(arch: str, recipe: TrainCommon, ctx: Context) -> list[Output]:
                                       recipe.model_dump(mode="json"), card)
     card["size_bytes"] = _file_size(model_path)
     png = trainer.loss_curve_png(result.history, Path(ctx.workdir) / f"{slug}-loss.png", title)
-    parents = [recipe.corpus_work_id] + ([recipe.init_model_work_id] if recipe.init_model_work_id else [])
+    parents = [recipe.corpus_work_id] + ([recipe.init_model_work_id] if recipe.init_model_work_id else []) + (
+        [recipe.resume_checkpoint_work_id] if recipe.resume_checkpoint_work_id else [])
     summary = f"{title}: {params:,} parameters, {result.steps} steps"
     if "val_ppl" in card:
         summary += f", validation perplexity {card['val_ppl']}"
@@ -227,6 +228,32 @@ def _train(arch: str, recipe: TrainCommon, ctx: Context) -> list[Output]:
         Output(kind="image", media_type="image/png", path=png, title=f"loss curve: {title}", meta={"history":
                result.history}, parent_outputs=[0], tags=["loss-curve"], filename=f"{slug}-loss.png"),
     ]
+
+
+CHECKPOINT_MEDIA_TYPE = "application/x-muselab-checkpoint"
+
+
+def train_keeping_checkpoint(model, train_data, val_data, cfg, ctx: Context, identity: dict, recipe, **kw):
+    """trainer.train, resuming from recipe.resume_checkpoint_work_id if given; when the job is stopped, the
+    checkpoint is kept as a Work (kind data, tag checkpoint) so `muselab train resume` can continue it."""
+    from muselab.engines import Cancelled
+    from muselab.training import trainer
+
+    resume_from = ctx.input_path(recipe.resume_checkpoint_work_id) if recipe.resume_checkpoint_work_id else None
+    try:
+        return trainer.train(model, train_data, val_data, cfg, ctx, Path(ctx.workdir), identity,
+                             resume_from=resume_from, **kw)
+    except Cancelled:
+        ckpt = Path(ctx.workdir) / trainer.CKPT
+        if ckpt.exists():
+            import json
+
+            info = json.loads((Path(ctx.workdir) / trainer.CKPT_INFO).read_text())
+            ctx.emit(Output(kind="data", media_type=CHECKPOINT_MEDIA_TYPE, path=ckpt, title=f"checkpoint at step "
+                            f"{info['step']}", meta={"partial": True, "step": info["step"], "best_val_loss":
+                            info.get("best_val")}, parents=[recipe.corpus_work_id], tags=["checkpoint"],
+                            filename="checkpoint.pt"))
+        raise
 
 
 def train_gpt(recipe: TrainGPTRecipe, ctx: Context) -> list[Output]:

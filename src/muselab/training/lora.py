@@ -200,8 +200,10 @@ def finetune(recipe: FinetuneLoRARecipe, ctx: Context) -> list[Output]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     identity = {"arch": "lora", "config": {k: spec[k] for k in ("base_model", "lora_r", "lora_alpha",
                 "target_modules", "block_size")}, "tokenizer": tok.to_dict()}
-    result = trainer.train(model, data["train"], data["val"] if has_val else None, cfg, ctx, Path(ctx.workdir),
-                           identity, progress_span=(0.05, 0.95))
+    from muselab.training.engine import train_keeping_checkpoint
+
+    result = train_keeping_checkpoint(model, data["train"], data["val"] if has_val else None, cfg, ctx, identity,
+                                      recipe, progress_span=(0.05, 0.95))
     if result.best_state is not None:
         model.load_state_dict(result.best_state)
     after = trainer.evaluate(model, eval_data, cfg)

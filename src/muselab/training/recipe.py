@@ -110,6 +110,9 @@ class TrainCommon(Recipe):
         default=None, description="Continue from this trained model Work (same tokenizer) instead of from scratch."
     )
     max_memory_gb: float = Field(default=8.0, gt=0, le=1024, description="Refuse configs estimated above this.")
+    resume_checkpoint_work_id: str | None = Field(
+        default=None, description="Continue a stopped run from the checkpoint Work it left (muselab train resume)."
+    )
     dp: bool = Field(default=False, description="Differentially private training (DP-SGD with Opacus).")
     dp_noise_multiplier: float = Field(default=1.0, gt=0, le=100, description="DP-SGD noise multiplier.")
     dp_max_grad_norm: float = Field(default=1.0, gt=0, description="DP-SGD per-sample clipping norm.")
@@ -172,6 +175,7 @@ class FinetuneLoRARecipe(Recipe):
     patience: int | None = Field(default=None, ge=1)
     checkpoint_interval: int = Field(default=25, ge=1)
     max_memory_gb: float = Field(default=8.0, gt=0, le=1024)
+    resume_checkpoint_work_id: str | None = Field(default=None, description="Continue a stopped run's checkpoint.")
 
 
 # ---------------------------------------------------------------------------------------- use & compress

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Callable
 
 import torch
 
-from muselab.engines import EngineError
+from muselab.engines import Cancelled, EngineError
 from muselab.training.modelfile import atomic_save
 
 CKPT = "ckpt_last.pt"
@@ -141,8 +142,13 @@ def train(
     loss_fn: Callable | None = None,
     progress_span: tuple[float, float] = (0.0, 1.0),
     on_step: Callable[[int], None] | None = None,
+    resume_from: Path | None = None,
 ) -> TrainResult:
-    """Train `model` in place. `identity` (arch, config, tokenizer) must match a checkpoint to resume from it."""
+    """Train `model` in place. `identity` (arch, config, tokenizer) must match a checkpoint to resume from it.
+
+    A checkpoint in `workdir` (this job's, after a crash) is resumed from; otherwise `resume_from`
+    (a checkpoint kept from an earlier, stopped run) is copied in and resumed from.
+    """
     check_data(train_data, val_data, cfg.block_size)
     has_val = val_data is not None and len(val_data) >= cfg.block_size + 2
     optimizer = make_optimizer(model, cfg)
@@ -157,6 +163,11 @@ def train(
     elapsed_before = 0.0
 
     ck: dict = {}
+    if not ckpt_path.exists() and resume_from is not None:
+        import shutil
+
+        shutil.copyfile(resume_from, ckpt_path.with_name(CKPT + ".tmp"))
+        os.replace(ckpt_path.with_name(CKPT + ".tmp"), ckpt_path)
     if ckpt_path.exists():
         ck = _load_checkpoint(ckpt_path)
         if ck.get("identity", {}).get("tokenizer") != identity.get("tokenizer"):
@@ -278,7 +289,11 @@ def train(
             msg = f"step {step}/{cfg.max_steps} loss {last_loss:.3f}"
             if "val_loss" in preview:
                 msg += f" val {preview['val_loss']:.3f}"
-            ctx.progress(p0 + (p1 - p0) * step / cfg.max_steps, msg, preview)
+            try:
+                ctx.progress(p0 + (p1 - p0) * step / cfg.max_steps, msg, preview)
+            except Cancelled:
+                save_ckpt()  # stopping keeps everything learnt so far; `train resume` continues from here
+                raise
         if step % cfg.checkpoint_interval == 0 or stopped_early:
             save_ckpt()
         if stopped_early:
