@@ -46,7 +46,7 @@ def _corpus_output(records: list[str], recipe, ctx: Context, report, title: str,
     path = Path(ctx.workdir) / "corpus.jsonl"
     digest = corpus_mod.write_corpus(records, splits, path, report)
     meta = {"cleaning_report": report.as_dict(), "splits": report.split_counts, "records": len(records),
-            "chars": report.chars_kept, "sha256": digest, "split_seed": recipe.seed, **extra_meta}
+            "chars": report.chars_kept, "distinct_chars": len(set("".join(records))), "sha256": digest, "split_seed": recipe.seed, **extra_meta}
     preview = "\n\n".join(records[:3])[:2000]
     return Output(kind="corpus", media_type=CORPUS_MEDIA_TYPE, path=path, title=title, text=preview, meta=meta,
                   parents=parents, authorship="human", tags=["corpus"], filename=f"{_slug(title, 'corpus')}.jsonl")
