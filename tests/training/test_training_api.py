@@ -17,7 +17,7 @@ def _corpus(client, studio):
     r = client.post("/v1/jobs", json={"task": "training.corpus_import",
                                       "recipe": {"input_work_ids": [r.json()["id"]], "dedup": "exact", "seed": 1,
                                                  "val_fraction": 0.2}})
-    job = studio.wait(r.json()["id"], timeout=60)
+    job = studio.wait(r.json()["id"], timeout=300)
     assert job.state == "succeeded", job.error
     return job.work_ids[0]
 
@@ -41,15 +41,16 @@ def test_api_train_stop_resume_and_page(sqlite_studio):
                   "max_steps": 100000, "eval_interval": 20, "eval_batches": 1, "checkpoint_interval": 20, "seed": 5}
         job = client.post("/v1/jobs", json={"task": "training.train_gpt", "recipe": recipe}).json()
         # wait for live progress with the chart fields, then stop the run
-        deadline, seen = time.time() + 120, None
+        deadline, seen = time.time() + 300, None
         while time.time() < deadline and seen is None:
             events = studio.queue.events(job["id"])
             seen = next((e for e in events if (e.get("data") or {}).get("val_loss") is not None), None)
             time.sleep(0.2)
-        assert seen is not None and {"step", "train_loss", "tokens_per_s", "eta_s"} <= seen["data"].keys()
+        assert seen is not None, [(e["message"], e.get("data")) for e in studio.queue.events(job["id"])][-5:]
+        assert {"step", "train_loss", "tokens_per_s", "eta_s"} <= seen["data"].keys()
         client.post(f"/v1/jobs/{job['id']}/cancel")
-        stopped = studio.wait(job["id"], timeout=60)
-        assert stopped.state == "cancelled"
+        stopped = studio.wait(job["id"], timeout=300)
+        assert stopped.state == "cancelled", (stopped.state, stopped.error)
         checkpoint = client.get("/v1/works", params={"job_id": job["id"], "tag": "checkpoint"}).json()["items"]
         assert len(checkpoint) == 1
 
@@ -57,21 +58,21 @@ def test_api_train_stop_resume_and_page(sqlite_studio):
         assert resumed.status_code == 201, resumed.text
         new_id = resumed.json()["id"]
         assert resumed.json()["recipe"]["resume_checkpoint_work_id"] == checkpoint[0]["id"]
-        deadline, msg = time.time() + 120, None
+        deadline, msg = time.time() + 300, None
         while time.time() < deadline and msg is None:
             msg = next((e["message"] for e in studio.queue.events(new_id) if "resumed from step" in
                         (e["message"] or "")), None)
             time.sleep(0.2)
         assert msg is not None
         client.post(f"/v1/jobs/{new_id}/cancel")
-        studio.wait(new_id, timeout=60)
+        studio.wait(new_id, timeout=300)
 
         bad = client.post("/v1/training/runs/nope/resume")
         assert bad.status_code == 404
         again = client.post(f"/v1/training/runs/{stopped.id}/resume")
         assert again.status_code == 201  # a stopped run can be resumed more than once
         client.post(f"/v1/jobs/{again.json()['id']}/cancel")
-        studio.wait(again.json()["id"], timeout=60)
+        studio.wait(again.json()["id"], timeout=300)
         assert json.loads(json.dumps(client.get("/v1/tasks").json()))  # every training recipe has a schema
         names = {t["name"] for t in client.get("/v1/tasks").json()["items"]}
         assert {"training.train_gpt", "training.corpus_get", "training.federated"} <= names

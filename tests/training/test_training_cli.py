@@ -36,7 +36,7 @@ def test_cli_corpus_train_card_sample_compress(cli, tmp_path):
     made = json.loads(invoke("corpus", "import", tmp_path / "mine", "--seed", "1", "--val-fraction", "0.2",
                              "--json").stdout)
     corpus = made["works"][0]
-    assert corpus["kind"] == "corpus"
+    assert corpus["kind"] == "corpus" and corpus["title"] == "more + 1 more files"
     shown = invoke("corpus", "show", corpus["id"]).stdout
     assert "exact duplicate" in shown and "records" in shown
     assert json.loads(invoke("corpus", "ls", "--json").stdout)["total"] == 1

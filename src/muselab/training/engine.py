@@ -56,22 +56,26 @@ def corpus_import(recipe: CorpusImportRecipe, ctx: Context) -> list[Output]:
     report = corpus_mod.Report()
     records: list[str] = []
     sources: list[tuple[Path, str | None]] = []
+    names: list[str] = []
     for wid in recipe.input_work_ids:
         path = ctx.input_path(wid)
         info = ctx.input_work(wid)
-        kind = Path(info.get("title") or "").suffix.lower() or None
+        names.append(Path(info.get("filename") or info.get("title") or path.name).stem)
+        kind = Path(info.get("filename") or info.get("title") or "").suffix.lower() or None
         media = (info.get("media_type") or "").lower()
         if kind not in corpus_mod.TEXT_SUFFIXES:
             kind = ".jsonl" if "jsonl" in media else ".csv" if "csv" in media else path.suffix.lower() or ".txt"
         sources.append((path, kind))
-    sources += [(p, None) for p in corpus_mod.expand_paths(recipe.paths)]
+    local = corpus_mod.expand_paths(recipe.paths)
+    sources += [(p, None) for p in local]
+    names += [p.stem for p in local]
     for i, (path, kind) in enumerate(sources):
         ctx.progress(i / len(sources) * 0.8, f"reading {path.name}")
         records.extend(corpus_mod.read_records(path, recipe.record, recipe.text_field, recipe.csv_column, kind))
         report.files += 1
     ctx.progress(0.85, "cleaning")
     kept = corpus_mod.clean_records(records, recipe, report)
-    title = recipe.title or (sources[0][0].stem if len(sources) == 1 else f"corpus of {len(sources)} files")
+    title = recipe.title or (names[0] if len(names) == 1 else f"{names[0]} + {len(names) - 1} more files")
     out = _corpus_output(kept, recipe, ctx, report, title, {"source": "import"}, list(recipe.input_work_ids))
     ctx.progress(1.0, f"kept {report.kept} of {report.records_read} records")
     return [out]
