@@ -34,15 +34,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
-from torch.nn import functional as F  # noqa: E402
+import torch
+from torch import nn
+from torch.nn import functional as F
 
-from muselab.training import corpus as corpus_mod  # noqa: E402
-from muselab.training.gpt import GPT, GPTConfig  # noqa: E402
-from muselab.training.modelfile import set_threads  # noqa: E402
-from muselab.training.tokenizer import CharTokenizer  # noqa: E402
-from muselab.training.trainer import TrainConfig, evaluate, get_batch, train  # noqa: E402
+from muselab.training import corpus as corpus_mod
+from muselab.training.gpt import GPT, GPTConfig
+from muselab.training.modelfile import set_threads
+from muselab.training.tokenizer import CharTokenizer
+from muselab.training.trainer import TrainConfig, evaluate, get_batch, train
 
 N_LAYER, N_HEAD, N_EMBD, BLOCK, BATCH = 4, 4, 128, 64, 12
 
@@ -57,7 +57,7 @@ class RefHead(nn.Module):
         self.register_buffer("tril", torch.tril(torch.ones(block, block)))
 
     def forward(self, x):
-        B, T, C = x.shape
+        _B, T, _C = x.shape
         k, q = self.key(x), self.query(x)
         wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5
         wei = wei.masked_fill(self.tril[:T, :T] == 0, float("-inf"))
@@ -165,7 +165,7 @@ def load_english(path: str | None) -> list[str]:
         spec = importlib.util.find_spec("music21")
         if spec is None or not spec.submodule_search_locations:
             raise SystemExit("no offline English text found: pass --english-file (any UTF-8 text)")
-        path = Path(list(spec.submodule_search_locations)[0]) / "languageExcerpts" / "trainingData" / "en.txt"
+        path = Path(next(iter(spec.submodule_search_locations))) / "languageExcerpts" / "trainingData" / "en.txt"
     text = Path(path).read_text(encoding="utf-8", errors="replace")
     return [p.strip() for p in text.split("\n\n") if p.strip()]
 

@@ -10,7 +10,7 @@ POEM = "床前明月光，疑是地上霜。\n\n举头望明月，低头思故�
 
 @pytest.fixture
 def cli(tmp_path, monkeypatch):
-    import muselab.cli.common as common
+    from muselab.cli import common
     from muselab.cli.main import app
 
     monkeypatch.setenv("MUSELAB_DATA_DIR", str(tmp_path / "cli-data"))

@@ -6,8 +6,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import DATA, make_corpus
 
+from conftest import DATA, make_corpus
 from muselab.engines import EngineError, LocalContext, run_task
 from muselab.training.corpus import load_corpus
 from muselab.training.recipe import CorpusImportRecipe

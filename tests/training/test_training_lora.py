@@ -49,7 +49,7 @@ def _finetune_and_sample(base_path, corpus, tmp_path, **kw):
 def test_lora_on_a_tiny_llama_changes_outputs_and_lowers_val_loss(tiny_llama, english_corpus, tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    out, tuned, ctx = _finetune_and_sample(tiny_llama, english_corpus, tmp_path, max_steps=40, eval_interval=20,
+    out, tuned, _ctx = _finetune_and_sample(tiny_llama, english_corpus, tmp_path, max_steps=40, eval_interval=20,
                                            block_size=32, batch_size=4, learning_rate=0.02, eval_batches=2)
     meta = out.meta
     assert meta["val_loss"] < meta["val_loss_before"] - 0.05, meta

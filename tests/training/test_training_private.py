@@ -23,7 +23,7 @@ def test_dp_run_reports_epsilon(task, extra, english_corpus, tmp_path):
     # ε grows with the number of steps (more releases of the data)
     eps = [h["epsilon"] for h in out.meta["history"]]
     assert eps == sorted(eps) and eps[0] < eps[-1]
-    model, tok, _ = load_model(out.path)  # the DP model loads and generates
+    _model, _tok, _ = load_model(out.path)  # the DP model loads and generates
     ctx.inputs["m"] = out.path
     assert run_task("training.sample", {"model_work_id": "m", "max_tokens": 10, "seed": 1}, ctx)[0].text
 

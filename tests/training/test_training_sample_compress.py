@@ -37,7 +37,7 @@ def test_quantized_model_is_smaller_and_still_generates(tiny_gpt, english_corpus
     # quantization costs little accuracy on this model
     assert rows["int8 dynamic"]["val_ppl"] < rows["original"]["val_ppl"] * 1.1
     assert "| int8 dynamic |" in out.text and "tokens/s" in out.text
-    model, tok, data = load_model(out.path)
+    _model, _tok, data = load_model(out.path)
     assert data["quantization"] == "int8_dynamic"
     ctx.inputs["q"] = out.path
     text = run_task("training.sample", {"model_work_id": "q", "prompt": "The ", "max_tokens": 20, "seed": 1}, ctx)[0]

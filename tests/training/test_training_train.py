@@ -32,7 +32,7 @@ def _train(task, corpus, tmp_path, **kw):
 @pytest.mark.parametrize("task,size", [("train_gpt", {"n_layer": 2, "n_head": 2, "n_embd": 48}),
                                        ("train_lstm", {"n_layer": 1, "n_embd": 64})])
 def test_tiny_model_overfits_a_small_text(task, size, poem_corpus, tmp_path):
-    outs, ctx = _train(task, poem_corpus, tmp_path, block_size=24, batch_size=8, max_steps=150, learning_rate=1e-2,
+    outs, _ctx = _train(task, poem_corpus, tmp_path, block_size=24, batch_size=8, max_steps=150, learning_rate=1e-2,
                        warmup_steps=10, weight_decay=0.0, eval_interval=50, **size)
     model_out, png_out = outs
     first, last = model_out.meta["history"][0]["train_loss"], model_out.meta["train_loss"]
@@ -71,7 +71,7 @@ def test_bpe_tokenizer_model_trains(english_corpus, tmp_path):
 
 def test_early_stopping_triggers_and_keeps_the_best(english_corpus, tmp_path):
     # min_delta larger than any possible gain: the second validation cannot "improve", patience 1 stops there
-    outs, ctx = _train("train_gpt", english_corpus, tmp_path, n_layer=1, n_head=2, n_embd=32, block_size=32,
+    outs, _ctx = _train("train_gpt", english_corpus, tmp_path, n_layer=1, n_head=2, n_embd=32, block_size=32,
                        max_steps=500, eval_interval=10, eval_batches=2, patience=1, min_delta=100.0)
     meta = outs[0].meta
     assert meta["stopped_early"] is True and meta["steps"] == 20

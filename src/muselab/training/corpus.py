@@ -261,7 +261,7 @@ def npm_pack_chinese_poetry(dest: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise EngineError("getting chinese-poetry needs npm (Debian package 'npm'); or pass package_file=<the .tgz>")
-    proc = subprocess.run([npm, "pack", CHINESE_POETRY_PACKAGE, "--silent"], cwd=dest, capture_output=True,
+    proc = subprocess.run([npm, "pack", CHINESE_POETRY_PACKAGE, "--silent"], cwd=dest, capture_output=True, check=False,
                           text=True, timeout=1800)
     if proc.returncode != 0:
         raise EngineError(f"npm pack {CHINESE_POETRY_PACKAGE} failed: {proc.stderr.strip()[-500:]}")

@@ -107,7 +107,7 @@ def _encode(tok, corpus) -> dict:
     return {s: torch.tensor(tok.encode(corpus.text(s)), dtype=torch.long) for s in corpus_mod.SPLITS}
 
 
-def _train_config(recipe) -> "TrainConfig":  # noqa: F821
+def _train_config(recipe) -> TrainConfig:  # noqa: F821
     from muselab.training.trainer import TrainConfig
 
     fields = TrainConfig.__dataclass_fields__
@@ -141,14 +141,14 @@ def _train(arch: str, recipe: TrainCommon, ctx: Context) -> list[Output]:
     import torch
 
     from muselab.training import modelfile, trainer
-    from muselab.training.tokenizer import same_tokenizer, train_tokenizer
+    from muselab.training.tokenizer import train_tokenizer
 
     modelfile.set_threads()
     corpus = corpus_mod.load_corpus(ctx.input_path(recipe.corpus_work_id))
     ctx.progress(0.0, "building the tokenizer")
     init = None
     if recipe.init_model_work_id:
-        init_model, tok, init = modelfile.load_model(ctx.input_path(recipe.init_model_work_id), "init_model_work_id")
+        _init_model, tok, init = modelfile.load_model(ctx.input_path(recipe.init_model_work_id), "init_model_work_id")
         if init["arch"] != arch:
             raise EngineError(f"init_model_work_id: that model is a {init['arch']}, not a {arch}")
         missing = tok.unknown(corpus.text("train"))

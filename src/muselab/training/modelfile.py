@@ -13,7 +13,7 @@ import torch
 
 from muselab.engines import EngineError
 from muselab.training.gpt import GPT, GPTConfig
-from muselab.training.lstm import LSTMConfig, LSTMLM
+from muselab.training.lstm import LSTMLM, LSTMConfig
 from muselab.training.tokenizer import tokenizer_from_dict
 
 FORMAT = "muselab-lm/1"

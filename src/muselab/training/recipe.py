@@ -55,7 +55,7 @@ class CorpusImportRecipe(Recipe):
     test_fraction: float = Field(default=0.05, ge=0.0, le=0.5, description="Share of records held out for tests.")
 
     @model_validator(mode="after")
-    def _check(self) -> "CorpusImportRecipe":
+    def _check(self) -> CorpusImportRecipe:
         if not self.input_work_ids and not self.paths:
             raise ValueError("give at least one file: input_work_ids (uploaded Works) or paths (files/folders)")
         if self.min_chars > self.max_chars:
@@ -137,7 +137,7 @@ class TrainGPTRecipe(TrainCommon):
     tie_weights: bool = Field(default=True, description="Share input embedding and output head weights.")
 
     @model_validator(mode="after")
-    def _check_heads(self) -> "TrainGPTRecipe":
+    def _check_heads(self) -> TrainGPTRecipe:
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         return self
@@ -226,7 +226,7 @@ class DistillRecipe(Recipe):
     eval_batches: int = Field(default=20, ge=1)
 
     @model_validator(mode="after")
-    def _check_heads(self) -> "DistillRecipe":
+    def _check_heads(self) -> DistillRecipe:
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         return self

@@ -23,7 +23,7 @@ class CharTokenizer:
         self.unk_id = self.stoi[UNK]
 
     @classmethod
-    def train(cls, text: str) -> "CharTokenizer":
+    def train(cls, text: str) -> CharTokenizer:
         return cls(sorted(set(text)))
 
     @property
@@ -53,7 +53,7 @@ class BPETokenizer:
         self.tok = tok
 
     @classmethod
-    def train(cls, text: str, vocab_size: int) -> "BPETokenizer":
+    def train(cls, text: str, vocab_size: int) -> BPETokenizer:
         from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
         tok = Tokenizer(models.BPE())
