@@ -67,3 +67,23 @@ def test_distillation_makes_a_smaller_student(tiny_gpt, english_corpus, tmp_path
     hist = outs[0].meta["history"]
     assert hist[-1]["val_loss"] < hist[0]["val_loss"] or hist[-1]["val_loss"] < 3.5
     assert outs[1].kind == "image"
+
+
+def test_use_api_streams_like_generate_and_checkpoints_sample(tiny_gpt, english_corpus, tmp_path):
+    from muselab.engines import Cancelled
+    from muselab.training.use import generate, load, stream
+
+    m = load(tiny_gpt)
+    whole = generate(m, "My dear", max_tokens=25, temperature=0.9, top_k=20, seed=4)[0]
+    assert "".join(stream(m, "My dear", max_tokens=25, temperature=0.9, top_k=20, seed=4)) == whole
+    # a stopped run's checkpoint can be sampled from directly (web page: "sample from checkpoints")
+    ctx = LocalContext(workdir=tmp_path / "stop", inputs={"c": english_corpus})
+    ctx._on_progress = lambda f, msg, p: ctx.cancel_event.set() if p and p.get("step", 0) >= 10 else None
+    with pytest.raises(Cancelled):
+        run_task("training.train_lstm", {"corpus_work_id": "c", "seed": 1, "n_layer": 1, "n_embd": 32,
+                                         "block_size": 16, "max_steps": 1000, "eval_interval": 10,
+                                         "eval_batches": 1}, ctx)
+    sample_ctx = _ctx(tmp_path, "sample", ck=ctx.emitted[-1].path)
+    text = run_task("training.sample", {"model_work_id": "ck", "prompt": "I", "max_tokens": 10, "seed": 1},
+                    sample_ctx)[0]
+    assert text.text.startswith("I") and len(text.text) == 11

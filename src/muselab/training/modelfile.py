@@ -125,9 +125,22 @@ def read_model_file(path: Path, field: str = "model_work_id") -> dict:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure means the file is not a usable model
         raise EngineError(f"{field}: cannot read the model file ({type(exc).__name__}: {str(exc)[:200]})") from None
+    if isinstance(data, dict) and "identity" in data and "model" in data and data.get("format") is None:
+        data = checkpoint_as_model(data, field)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise EngineError(f"{field}: not a muselab trained model file (expected format {FORMAT})")
     return data
+
+
+def checkpoint_as_model(ck: dict, field: str = "model_work_id") -> dict:
+    """A training checkpoint (e.g. kept when a run was stopped) seen as a model file, so it can be sampled."""
+    identity = ck["identity"]
+    if identity.get("arch") not in ("gpt", "lstm"):
+        raise EngineError(f"{field}: only GPT and LSTM checkpoints can be sampled directly")
+    state = ck.get("best_model") or ck["model"]
+    return {"format": FORMAT, "arch": identity["arch"], "config": identity["config"], "state_dict": state,
+            "tokenizer": identity["tokenizer"], "recipe": {}, "quantization": None,
+            "card": {"arch": identity["arch"], "checkpoint_step": ck.get("step"), "val_loss": ck.get("best_val")}}
 
 
 def load_model(path: Path, field: str = "model_work_id"):
