@@ -96,20 +96,45 @@ class RefGPT(nn.Module):
         return logits, loss
 
 
-def run_reference(train_ids, vocab, iters, seed):
+def run_reference(train_ids, val_ids, vocab, iters, seed, eval_cfg, curve_every):
+    """The plain loop; every `curve_every` iterations its validation loss is taken with the clock paused,
+    so its loss can be read at any training wall time (for the equal-wall-time comparison)."""
     torch.manual_seed(seed)
     model = RefGPT(vocab)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     g = torch.Generator().manual_seed(seed)
+    paused = 0.0
     marks = [(time.perf_counter(), 0)]
+    curve = []  # (training seconds, iteration, val loss)
     for it in range(1, iters + 1):
         x, y = get_batch(train_ids, BLOCK, BATCH, g)
         _, loss = model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        marks.append((time.perf_counter(), it))
-    return model, marks
+        marks.append((time.perf_counter() - paused, it))
+        if it % curve_every == 0 or it == iters:
+            t0 = time.perf_counter()
+            model.eval()
+            curve.append((marks[-1][0] - marks[0][0], it, evaluate(model, val_ids, eval_cfg)))
+            model.train()
+            paused += time.perf_counter() - t0
+    return model, marks, curve
+
+
+def loss_at(curve, seconds):
+    """The reference's validation loss after `seconds` of training (linear between measured points)."""
+    if seconds >= curve[-1][0]:
+        return curve[-1][2], curve[-1][1]
+    prev = (0.0, 0, None)
+    for point in curve:
+        if point[0] >= seconds:
+            if prev[2] is None:
+                return point[2], point[1]
+            w = (seconds - prev[0]) / (point[0] - prev[0])
+            return prev[2] + w * (point[2] - prev[2]), round(prev[1] + w * (point[1] - prev[1]))
+        prev = point
+    return curve[-1][2], curve[-1][1]
 
 
 # ------------------------------------------------------------------------------------ muselab
@@ -186,6 +211,8 @@ def main() -> None:
     ap.add_argument("--cache", default=str(Path.home() / ".cache" / "muselab-bench"))
     ap.add_argument("--seed", type=int, default=1337)
     ap.add_argument("--eval-batches", type=int, default=50)
+    ap.add_argument("--curve-every", type=int, default=100, help="Reference validation every N iterations "
+                    "(clock paused) for the equal-wall-time comparison.")
     args = ap.parse_args()
     threads = set_threads()
     print(f"torch {torch.__version__}, {threads} thread(s); config {N_LAYER}L/{N_HEAD}H/{N_EMBD}W block {BLOCK} "
@@ -204,7 +231,8 @@ def main() -> None:
         for loop in ("reference", "muselab"):
             t0 = time.perf_counter()
             if loop == "reference":
-                model, marks = run_reference(train_ids, tok.vocab_size, args.iters, args.seed)
+                model, marks, curve = run_reference(train_ids, val_ids, tok.vocab_size, args.iters, args.seed,
+                                                    eval_cfg, args.curve_every)
             else:
                 workdir = Path(args.cache) / f"run-{name}-{time.time_ns()}"
                 workdir.mkdir(parents=True)
@@ -214,18 +242,27 @@ def main() -> None:
             model.eval()
             val = evaluate(model, val_ids, eval_cfg)
             ms = window_ms(marks)
-            results[loop] = {"ms_iter": ms, "tok_s": BATCH * BLOCK / ms * 1000, "wall": wall, "val": val}
+            train_s = marks[-1][0] - marks[0][0]
+            results[loop] = {"ms_iter": ms, "tok_s": BATCH * BLOCK / ms * 1000, "wall": wall, "val": val,
+                             "train_s": train_s}
             print(f"{loop:>9}: {ms:7.2f} ms/iter  {results[loop]['tok_s']:8.0f} tokens/s  wall {wall:6.1f} s  "
                   f"val loss {val:.4f}", flush=True)
         r, m = results["reference"], results["muselab"]
+        ref_at, ref_it = loss_at(curve, m["train_s"])
+        r["val_at_muselab_time"] = ref_at
         print(f"    ratio muselab/reference: ms/iter {m['ms_iter'] / r['ms_iter']:.3f}  wall {m['wall'] / r['wall']:.3f}"
               f"  val loss {m['val'] - r['val']:+.4f} (muselab {'lower' if m['val'] < r['val'] else 'NOT lower'})",
               flush=True)
+        print(f"    equal wall time: after muselab's {m['train_s']:.0f} s of training the reference was at iteration "
+              f"~{ref_it} with val loss {ref_at:.4f}; muselab {m['val']:.4f} "
+              f"({'lower' if m['val'] < ref_at else 'NOT lower'})", flush=True)
         rows.append((name, r, m))
-    print("\n| corpus | loop | ms/iter | tokens/s | wall s | val loss |\n|---|---|---|---|---|---|")
+    print("\n| corpus | loop | ms/iter | tokens/s | training s | val loss | ref val loss at muselab's time |")
+    print("|---|---|---|---|---|---|---|")
     for name, r, m in rows:
-        for loop, d in (("reference", r), ("muselab", m)):
-            print(f"| {name} | {loop} | {d['ms_iter']:.2f} | {d['tok_s']:.0f} | {d['wall']:.1f} | {d['val']:.4f} |")
+        print(f"| {name} | reference | {r['ms_iter']:.2f} | {r['tok_s']:.0f} | {r['train_s']:.0f} | {r['val']:.4f} | "
+              f"{r['val_at_muselab_time']:.4f} |")
+        print(f"| {name} | muselab | {m['ms_iter']:.2f} | {m['tok_s']:.0f} | {m['train_s']:.0f} | {m['val']:.4f} | |")
 
 
 if __name__ == "__main__":
