@@ -58,12 +58,14 @@ def test_api_train_stop_resume_and_page(sqlite_studio):
         assert resumed.status_code == 201, resumed.text
         new_id = resumed.json()["id"]
         assert resumed.json()["recipe"]["resume_checkpoint_work_id"] == checkpoint[0]["id"]
-        deadline, msg = time.time() + 300, None
-        while time.time() < deadline and msg is None:
-            msg = next((e["message"] for e in studio.queue.events(new_id) if "resumed from step" in
-                        (e["message"] or "")), None)
+        step_kept = client.get(f"/v1/works/{checkpoint[0]['id']}").json()["meta"]["step"]
+        deadline, resumed_event = time.time() + 300, None
+        while time.time() < deadline and resumed_event is None:
+            resumed_event = next((e for e in studio.queue.events(new_id)
+                                  if (e.get("data") or {}).get("resumed_from") is not None), None)
             time.sleep(0.2)
-        assert msg is not None
+        assert resumed_event is not None and resumed_event["data"]["resumed_from"] == step_kept
+        assert resumed_event["data"]["step"] > step_kept
         client.post(f"/v1/jobs/{new_id}/cancel")
         studio.wait(new_id, timeout=300)
 

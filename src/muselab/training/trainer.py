@@ -284,6 +284,8 @@ def train(
             eta = step_time_ema * (cfg.max_steps - step) * (1 + (cfg.eval_batches / cfg.eval_interval))
             preview = {"step": step, "max_steps": cfg.max_steps, "train_loss": round(last_loss, 4),
                        "tokens_per_s": round(tokens_per_s, 1), "eta_s": round(eta, 1), "lr": lr}
+            if resumed_from is not None:
+                preview["resumed_from"] = resumed_from  # on every event: the studio may thin out quick ones
             if point is not None and "val_loss" in point:
                 preview.update(val_loss=point["val_loss"], val_ppl=point["val_ppl"])
             msg = f"step {step}/{cfg.max_steps} loss {last_loss:.3f}"
