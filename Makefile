@@ -10,8 +10,9 @@ PORT ?= 8000
 # llama-cpp-python is built from source: portable x86-64 with AVX2, so the wheel runs on any such CPU.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF
 # System packages: headless Chromium (browser tests), FluidSynth + a General MIDI soundfont (music),
-# Noto CJK fonts (Chinese text on images), sox (audio checks).
-DEBIAN_PACKAGES := chromium chromium-driver fluidsynth fluid-soundfont-gm fonts-noto-cjk sox portaudio19-dev
+# Noto CJK fonts (Chinese text on images), sox (audio checks), PortAudio headers (tinysoundfont's pyaudio),
+# npm (`muselab corpus get` fetches the chinese-poetry package).
+DEBIAN_PACKAGES := chromium chromium-driver fluidsynth fluid-soundfont-gm fonts-noto-cjk sox portaudio19-dev npm
 
 .PHONY: run test install install-dev system-deps clean
 

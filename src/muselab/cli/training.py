@@ -16,7 +16,8 @@ from rich.table import Table
 from muselab.cli.common import console, err_console, fail, print_json, run_job, save_works, studio
 
 corpus_app = typer.Typer(help="Corpora to train on: import your own text, or get a public one. 语料", no_args_is_help=True)
-train_app = typer.Typer(help="Train a model on a corpus: GPT, LSTM or LoRA fine-tuning. 训练", no_args_is_help=True)
+train_app = typer.Typer(help="Train a model: GPT, LSTM or LoRA on a corpus; a GAN or VAE on a folder of pictures. 训练",
+                        no_args_is_help=True)
 model_app = typer.Typer(help="Trained models: compress, card, sample. 模型", no_args_is_help=True)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".jsonl", ".csv", ".text"}
@@ -24,6 +25,13 @@ SPARK = "▁▂▃▄▅▆▇█"
 
 
 def register(app: typer.Typer) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("muselab.cli.image") is not None:  # `muselab train gan|vae FOLDER` (pictures)
+        from muselab.cli.image import add_train_commands
+
+        if not any(c.name in ("gan", "vae") for c in train_app.registered_commands):
+            add_train_commands(train_app)
     app.add_typer(corpus_app, name="corpus")
     app.add_typer(train_app, name="train")
     app.add_typer(model_app, name="model")
