@@ -100,6 +100,22 @@ def build_prompt(recipe: WriteRecipe, form: Form, lang: str, text: str, backend,
     return _Prompt(msgs, None, meta)
 
 
+def _trained_backend(model: str | None, ctx: Context):
+    """A model trained in the studio, named `work:<id>`: read from the library through the context."""
+    from muselab.text.backends import trained
+
+    if not model or not model.startswith(trained.PREFIX):
+        return None
+    work = ctx.input_work(model[len(trained.PREFIX):])
+    if work.get("kind") != "model" or work.get("media_type") != trained.MEDIA_TYPE:
+        raise EngineError(f"model: work {work.get('id')} is not a language model trained in Muselab "
+                          f"(kind {work.get('kind')!r}, {work.get('media_type')!r})")
+    try:
+        return trained.TrainedBackend(ctx.input_path(work["id"]), work.get("title") or model), trained.trained_info(work)
+    except BackendError as e:
+        raise EngineError(f"model {model!r}: {e}") from None
+
+
 def run(recipe: WriteRecipe, ctx: Context) -> list[Output]:
     try:
         form = get_form(recipe.form)
@@ -110,7 +126,7 @@ def run(recipe: WriteRecipe, ctx: Context) -> list[Output]:
     if form.check == "classical_poem":
         lang = "zh" if recipe.language == "auto" else lang
     try:
-        backend, info = backend_for(recipe.model)
+        backend, info = _trained_backend(recipe.model, ctx) or backend_for(recipe.model)
     except ModelError as e:
         raise EngineError(str(e)) from None
     if recipe.mode == "chat" and not info.chat:
@@ -119,9 +135,11 @@ def run(recipe: WriteRecipe, ctx: Context) -> list[Output]:
     sampling = Sampling.of(recipe, recipe.seed)
     try:
         window = backend.context_length()
-        per_request = sampling.max_tokens * (sampling.n if info.kind != "remote" else 1)
+        # llama.cpp decodes the n candidates side by side in one window; a remote server and a model
+        # trained here write them one after the other, and the trained ones slide their window as they go.
+        per_request = {"remote": sampling.max_tokens, "trained": 0}.get(info.kind, sampling.max_tokens * sampling.n)
         budget = window - per_request
-        if budget < 32:
+        if budget < min(32, window):
             raise EngineError(f"max_tokens ({sampling.max_tokens}) x n ({sampling.n}) leaves no room for the prompt "
                               f"in the model's window of {window} tokens: lower max_tokens or n")
         prompt = build_prompt(recipe, form, lang, text, backend, budget)

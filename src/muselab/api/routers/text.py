@@ -29,7 +29,16 @@ def _forms() -> list[dict]:
 def _models(studio: Studio) -> list[dict]:
     from muselab.models import Registry
 
-    return [m.public() for m in Registry(studio.settings.models_dir).list()]
+    from muselab.library.store import WorkFilter
+    from muselab.text.backends.trained import MEDIA_TYPE, trained_info
+
+    found = [m.public() for m in Registry(studio.settings.models_dir).list()]
+    # Language models trained in this studio (Train page) are library Works; they write in 'complete' mode.
+    works, _ = studio.library.list(WorkFilter(kind="model", limit=100))
+    for work in works:
+        if work.media_type == MEDIA_TYPE:
+            found.append(trained_info({"id": work.id, "title": work.title, "meta": work.meta}).public())
+    return found
 
 
 @router.post("/v1/write", status_code=201, tags=["write"], summary="Write: submit a text.generate recipe as a job")
