@@ -12,7 +12,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=O
 # System packages: headless Chromium (browser tests), FluidSynth + a General MIDI soundfont (music),
 # Noto CJK fonts (Chinese text on images), sox (audio checks), PortAudio headers (tinysoundfont's pyaudio),
 # npm (`muselab corpus get` fetches the chinese-poetry package).
-DEBIAN_PACKAGES := chromium chromium-driver fluidsynth fluid-soundfont-gm fonts-noto-cjk sox portaudio19-dev npm
+DEBIAN_PACKAGES := chromium chromium-driver fluidsynth fluid-soundfont-gm fonts-noto-cjk sox portaudio19-dev
 
 .PHONY: run test install install-dev system-deps clean
 
@@ -45,6 +45,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 # Installs the Debian packages when run as root (CI, fresh machines); otherwise says what is missing.
 system-deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian packages:$$missing"; \
