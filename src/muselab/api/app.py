@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 import muselab
-from muselab.api.deps import auth_middleware, studio_error_handler
+from muselab.api.deps import AuthMiddleware, studio_error_handler
 from muselab.api.routers import jobs, works
 from muselab.errors import StudioError
 from muselab.studio import Studio
@@ -65,7 +65,7 @@ def create_app(studio: Studio | None = None, start_workers: bool = True) -> Fast
                   description="A local-first generative studio. Submit a task's Recipe to /v1/jobs, follow its "
                               "progress at /v1/jobs/{id}/events, find what it made in /v1/works.")
     app.state.studio = studio
-    app.middleware("http")(auth_middleware)
+    app.add_middleware(AuthMiddleware)
     app.add_exception_handler(StudioError, studio_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
 
