@@ -46,7 +46,7 @@ def validation_error(exc: ValidationError, prefix: str = "recipe") -> InvalidInp
     for err in exc.errors():
         loc = ".".join(str(p) for p in (prefix, *err["loc"]))
         first = first or loc
-        hint = err["msg"]
+        hint = err["msg"].removeprefix("Value error, ")  # a validator's own message reads better bare
         if err["type"] == "extra_forbidden":
             hint = "unknown field"
         parts.append(f"{loc}: {hint}")

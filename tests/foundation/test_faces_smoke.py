@@ -34,3 +34,15 @@ def test_cli_demo_then_library_ls(tmp_path, monkeypatch):
     listed = runner.invoke(app, ["library", "ls", "--json"])
     assert json.loads(listed.stdout)["total"] == 1
     common._studio.close()
+
+
+def test_cli_bad_input_names_the_field_once(tmp_path, monkeypatch):
+    import muselab.cli.common as common
+    from muselab.cli.main import app
+
+    monkeypatch.setenv("MUSELAB_DATA_DIR", str(tmp_path / "cli-data"))
+    monkeypatch.setattr(common, "_studio", None)
+    result = CliRunner().invoke(app, ["demo", "x", "--steps", "1", "--step-seconds", "0", "--seed", "-1"])
+    assert result.exit_code != 0
+    assert result.output.count("recipe.seed") == 1 and "greater than or equal to 0" in result.output
+    common._studio.close()

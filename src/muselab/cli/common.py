@@ -39,6 +39,13 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def describe(exc: StudioError) -> str:
+    """A studio error for the terminal: the field first, unless the message already starts with it."""
+    if exc.field and not exc.message.startswith(exc.field):
+        return f"{exc.field}: {exc.message}"
+    return exc.message
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
@@ -50,7 +57,7 @@ def run_job(task: str, recipe: dict, json_output: bool = False, priority: int = 
     try:
         job, _ = s.submit(task, recipe, priority)
     except StudioError as exc:
-        fail(f"{exc.field + ': ' if exc.field else ''}{exc.message}")
+        fail(describe(exc))
     cancel = threading.Event()
     result: dict = {}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from muselab.cli.common import console, fail, print_json, studio
+from muselab.cli.common import console, describe, fail, print_json, studio
 from muselab.errors import StudioError
 from muselab.jobs.queue import job_to_dict
 
@@ -20,7 +20,7 @@ def _guard(fn, *args):
     try:
         return fn(*args)
     except StudioError as exc:
-        fail(f"{exc.field + ': ' if exc.field else ''}{exc.message}")
+        fail(describe(exc))
 
 
 @app.command("ls")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from muselab.cli.common import console, fail, print_json, studio
+from muselab.cli.common import console, describe, fail, print_json, studio
 from muselab.errors import StudioError
 from muselab.library import archive
 from muselab.library.store import WorkFilter, work_to_dict
@@ -20,7 +20,7 @@ def _guard(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except StudioError as exc:
-        fail(f"{exc.field + ': ' if exc.field else ''}{exc.message}")
+        fail(describe(exc))
 
 
 def _table(works, total: int) -> None:

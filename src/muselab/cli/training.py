@@ -13,7 +13,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from muselab.cli.common import console, err_console, fail, print_json, run_job, save_works, studio
+from muselab.cli.common import console, describe, err_console, fail, print_json, run_job, save_works, studio
 
 corpus_app = typer.Typer(help="Corpora to train on: import your own text, or get a public one. 语料", no_args_is_help=True)
 train_app = typer.Typer(help="Train a model: GPT, LSTM or LoRA on a corpus; a GAN or VAE on a folder of pictures. 训练",
@@ -182,7 +182,7 @@ def run_training(task: str, recipe: dict, json_output: bool, out: Path | None) -
     try:
         job, _ = s.submit(task, recipe)
     except StudioError as exc:
-        fail(f"{exc.field + ': ' if exc.field else ''}{exc.message}")
+        fail(describe(exc))
     cancel = threading.Event()
     result: dict = {}
     runner = threading.Thread(target=lambda: result.update(job=s.run_here(job.id, cancel)), daemon=True)
