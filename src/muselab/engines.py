@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import random
 import shutil
 import tempfile
@@ -21,9 +22,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
 # Domain packages whose TASKS are discovered; a package not present yet is skipped.
 DOMAINS = ["demo", "text", "music", "image", "training"]
@@ -42,6 +43,55 @@ class Recipe(BaseModel):
         le=MAX_SEED,
         description="Random seed; left empty, the studio picks one and records it.",
     )
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who submits a recipe, for the checks that depend on it (passed as pydantic validation context).
+
+    The CLI runs as the owner on this machine and may name any file; a web or API caller may name
+    server files only inside the folders the owner allowed (settings.allowed_dirs)."""
+
+    local: bool
+    allowed_dirs: tuple[Path, ...] = ()
+
+    def context(self) -> dict:
+        return {"caller": self}
+
+
+def _inside_allowed_dirs(value: str, info: ValidationInfo) -> str:
+    caller = (info.context or {}).get("caller")
+    if caller is None or caller.local:  # the owner (CLI, Python): any file of theirs
+        return value
+    # One answer whether or not the file exists, so the error can't be used to probe the disk.
+    refusal = ValueError("names a file on the server, which web and API callers may do only inside the folders the "
+                         "owner allows (MUSELAB_ALLOWED_DIRS); upload the file as a Work and give its id instead")
+    path = Path(value)
+    if not path.is_absolute():
+        raise refusal
+    real = Path(os.path.realpath(path))  # symlinks resolved: a link may not lead out of an allowed folder
+    for folder in caller.allowed_dirs:
+        if real.is_relative_to(Path(os.path.realpath(folder))):
+            return value
+    raise refusal
+
+
+# A recipe field naming a file or folder on the server (a font, a corpus folder, a model folder).
+ServerPath = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_inside_allowed_dirs)]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource ceilings the owner sets (server settings); an engine must not let a recipe raise them."""
+
+    max_train_memory_gb: float = 8.0
+    max_input_notes: int = 20_000
+    max_image_pixels: int = 50_000_000
+
+    @classmethod
+    def from_settings(cls, settings) -> Limits:
+        return cls(max_train_memory_gb=settings.max_train_memory_gb, max_input_notes=settings.max_input_notes,
+                   max_image_pixels=int(settings.max_image_megapixels * 1_000_000))
 
 
 class Cancelled(Exception):
@@ -86,6 +136,7 @@ class Context(Protocol):
     """What an engine may ask of the studio while it runs."""
 
     workdir: Path  # scratch folder kept across re-runs of the same job (for resume)
+    limits: Limits  # the owner's resource ceilings
 
     def progress(self, fraction: float, message: str = "", preview: dict | None = None) -> None:
         """Report progress in [0, 1]; raises Cancelled if the job was cancelled."""
@@ -173,8 +224,10 @@ class LocalContext:
         workdir: Path | None = None,
         inputs: dict[str, Path] | None = None,
         on_progress: Callable[[float, str, dict | None], None] | None = None,
+        limits: Limits | None = None,
     ):
         self._own_dir = workdir is None
+        self.limits = limits or Limits()
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="muselab-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.inputs = dict(inputs or {})

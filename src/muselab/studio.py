@@ -13,10 +13,11 @@ from typing import BinaryIO
 
 from pydantic import ValidationError
 
+from muselab.auth import WebSessions
 from muselab.config import Settings, get_settings
 from muselab.db import make_engine, make_sessionmaker, migrate
-from muselab.engines import Output, UnknownTask, get_task, new_seed, tasks
-from muselab.errors import InvalidInput
+from muselab.engines import Caller, Output, UnknownTask, get_task, new_seed, tasks
+from muselab.errors import InvalidInput, TooLarge
 from muselab.jobs.models import FINISHED_STATES, Job
 from muselab.jobs.queue import JobQueue
 from muselab.jobs.worker import LocalExecutor, run_job
@@ -62,6 +63,7 @@ class Studio:
         self.sessions = make_sessionmaker(self.engine)
         self.library = Library(self.engine, self.sessions, BlobStore(self.settings.blobs_dir))
         self.queue = JobQueue(self.sessions)
+        self.web_sessions = WebSessions(self.sessions)
         self.executor: LocalExecutor | None = None
         self._lock = threading.Lock()
 
@@ -80,8 +82,15 @@ class Studio:
         self.engine.dispose()
 
     # ---- jobs ---------------------------------------------------------------------------------
-    def validate(self, task: str, recipe: dict) -> dict:
-        """The recipe checked against its task's model, with a seed filled in; as stored JSON."""
+    def caller(self, local: bool) -> Caller:
+        """Who is asking: the CLI (local=True, runs as the owner) or a web/API client."""
+        return Caller(local=local, allowed_dirs=tuple(self.settings.allowed_dirs))
+
+    def validate(self, task: str, recipe: dict, local: bool = False) -> dict:
+        """The recipe checked against its task's model, with a seed filled in; as stored JSON.
+
+        Unless the caller is `local` (the CLI, running as the owner), fields naming server files
+        must stay inside the owner's allowed folders."""
         try:
             spec = get_task(task)
         except UnknownTask as exc:
@@ -89,15 +98,17 @@ class Studio:
         if not isinstance(recipe, dict):
             raise InvalidInput("recipe must be a JSON object", "recipe")
         try:
-            model = spec.recipe_class().model_validate(recipe)
+            model = spec.recipe_class().model_validate(recipe, context=self.caller(local).context())
         except ValidationError as exc:
             raise validation_error(exc) from None
         if model.seed is None:
             model = model.model_copy(update={"seed": new_seed()})
         return model.model_dump(mode="json")
 
-    def submit(self, task: str, recipe: dict, priority: int = 0, idempotency_key: str | None = None) -> tuple[Job, bool]:
-        job, created = self.queue.submit(task, self.validate(task, recipe), priority, idempotency_key)
+    def submit(self, task: str, recipe: dict, priority: int = 0, idempotency_key: str | None = None,
+               local: bool = False) -> tuple[Job, bool]:
+        """Queue a job. `local=True` only for the owner's own tools (the CLI): see validate()."""
+        job, created = self.queue.submit(task, self.validate(task, recipe, local), priority, idempotency_key)
         if created and self.executor:
             self.executor.wake()
         return job, created
@@ -154,21 +165,33 @@ class Studio:
 
     def upload(self, source: Path | BinaryIO, filename: str, media_type: str | None = None, title: str | None = None,
                tags: list[str] | None = None, max_bytes: int | None = None) -> Work:
-        """Keep a person's own file (a photo, a MIDI primer, a corpus) as a human-made Work."""
-        from muselab.errors import TooLarge
+        """Keep a person's own file (a photo, a MIDI primer, a corpus) as a human-made Work.
 
+        A stream is copied to the blob store with `max_bytes` enforced while reading, never held in memory."""
         filename = safe_name(filename, "filename", 255)
         media_type = media_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        if max_bytes is not None:
-            data = source.read(max_bytes + 1) if not isinstance(source, Path) else source.read_bytes()
-            if len(data) > max_bytes:
-                raise TooLarge(f"file is larger than the {max_bytes // (1 << 20)} MB upload limit", "file")
-            content = {"data": data}
-        else:
-            content = {"path": source} if isinstance(source, Path) else {"data": source.read()}
-        return self.library.add(NewWork(kind=kind_for_media_type(media_type, filename), media_type=media_type,
+        content = {"path": source} if isinstance(source, Path) else {"stream": source, "max_bytes": max_bytes}
+        work = self.library.add(NewWork(kind=kind_for_media_type(media_type, filename), media_type=media_type,
                                         title=title or filename, filename=filename, authorship="human",
                                         tags=tags, **content))
+        if work.kind == "image":
+            self._refuse_huge_picture(work)
+        return work
+
+    def _refuse_huge_picture(self, work: Work) -> None:
+        """Pictures above the owner's pixel limit would stall every engine that opens them: refuse them now."""
+        from PIL import Image
+
+        limit = int(self.settings.max_image_megapixels * 1_000_000)
+        try:
+            with Image.open(self.library.content_path(work)) as image:  # reads the header, not the pixels
+                width, height = image.size
+        except Exception:  # not a picture Pillow knows: kept as a file, like before
+            return
+        if width * height > limit:
+            self.library.delete(work.id)
+            raise TooLarge(f"the picture is {width}x{height} ({width * height / 1e6:.0f} megapixels), above the "
+                           f"studio's limit of {limit / 1e6:g} megapixels (MUSELAB_MAX_IMAGE_MEGAPIXELS)", "file")
 
     def task_catalogue(self) -> list[dict]:
         found = []

@@ -55,7 +55,7 @@ def run_job(task: str, recipe: dict, json_output: bool = False, priority: int = 
     """Submit a Recipe and run it here with a Rich progress bar (Ctrl-C cancels); returns the Works made."""
     s = studio()
     try:
-        job, _ = s.submit(task, recipe, priority)
+        job, _ = s.submit(task, recipe, priority, local=True)  # the CLI runs as the owner
     except StudioError as exc:
         fail(describe(exc))
     cancel = threading.Event()

@@ -16,9 +16,9 @@ app = typer.Typer(help="The job queue: see, cancel, pause and resume work in pro
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
 
 
-def _guard(fn, *args):
+def _guard(fn, *args, **kwargs):
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except StudioError as exc:
         fail(describe(exc))
 
@@ -82,7 +82,7 @@ def submit(task: str, recipe_file: Path = typer.Argument(None, help="JSON file w
            json_output: bool = JSON):
     """Queue a task's Recipe for a running server or worker to pick up (returns at once)."""
     recipe = json.loads(recipe_file.read_text()) if recipe_file else {}
-    job, created = _guard(studio().submit, task, recipe, priority, key)
+    job, created = _guard(studio().submit, task, recipe, priority, key, local=True)  # the CLI runs as the owner
     if json_output:
         print_json(job_to_dict(job))
     else:

