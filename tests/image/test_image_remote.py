@@ -62,13 +62,31 @@ def server():
     httpd.shutdown()
 
 
-def test_a1111_txt2img_and_img2img(server, photo):
+@pytest.fixture
+def servers(tmp_path, monkeypatch, server):
+    """A private data dir whose registry knows the test server under three names."""
+    from muselab.config import get_settings
+    from muselab.models.registry import Registry
+
+    monkeypatch.setenv("MUSELAB_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    registry = Registry()
+    registry.add_image_server("forge", server + "/", api="a1111")
+    registry.add_image_server("images", server, api="openai", api_key_env="MY_IMAGES_KEY")
+    registry.add_image_server("wrong-path", server + "/wrong", api="a1111")
+    registry.add_image_server("nobody", "http://127.0.0.1:9", api="a1111")
+    registry.add_image_server("keyless", server, api="a1111", api_key_env="NOPE_KEY")
+    yield registry
+    get_settings.cache_clear()
+
+
+def test_a1111_txt2img_and_img2img(servers, photo):
     ImageServer.requests.clear()
     ctx = LocalContext(inputs={"p": photo})
     outs = run_task(
         "image.remote",
         {
-            "url": server + "/",
+            "server": "forge",
             "prompt": "江南 water town",
             "negative_prompt": "blurry",
             "width": 96,
@@ -95,7 +113,7 @@ def test_a1111_txt2img_and_img2img(server, photo):
 
     run_task(
         "image.remote",
-        {"url": server, "prompt": "x", "init_work_id": "p", "strength": 0.4, "width": 64, "height": 64, "seed": 1},
+        {"server": "forge", "prompt": "x", "init_work_id": "p", "strength": 0.4, "width": 64, "height": 64, "seed": 1},
         ctx,
     )
     path, body, _ = ImageServer.requests[-1]
@@ -104,22 +122,12 @@ def test_a1111_txt2img_and_img2img(server, photo):
     assert sent.size == Image.open(photo).size
 
 
-def test_openai_images_with_key_from_environment(server, monkeypatch):
+def test_openai_images_with_key_from_environment(servers, monkeypatch):
     ImageServer.requests.clear()
     monkeypatch.setenv("MY_IMAGES_KEY", "sk-test")
     outs = run_task(
         "image.remote",
-        {
-            "url": server,
-            "api": "openai",
-            "prompt": "a poster",
-            "model": "img-1",
-            "width": 80,
-            "height": 80,
-            "n": 3,
-            "api_key_env": "MY_IMAGES_KEY",
-            "seed": 1,
-        },
+        {"server": "images", "prompt": "a poster", "model": "img-1", "width": 80, "height": 80, "n": 3, "seed": 1},
         LocalContext(),
     )
     path, body, auth = ImageServer.requests[-1]
@@ -128,13 +136,40 @@ def test_openai_images_with_key_from_environment(server, monkeypatch):
     assert len(outs) == 3 and "sk-test" not in json.dumps(read_info(outs[0].read_bytes()))
 
 
-def test_server_errors_are_clear(server, monkeypatch):
+def test_server_errors_are_clear_and_do_not_echo_the_body(servers, monkeypatch):
     monkeypatch.delenv("NOPE_KEY", raising=False)
-    with pytest.raises(EngineError, match="NOPE_KEY is not set"):
-        run_task("image.remote", {"url": server, "prompt": "x", "api_key_env": "NOPE_KEY"}, LocalContext())
-    with pytest.raises(EngineError, match="answered 404"):
-        run_task("image.remote", {"url": server + "/wrong", "prompt": "x"}, LocalContext())
+    with pytest.raises(EngineError, match="NOPE_KEY"):
+        run_task("image.remote", {"server": "keyless", "prompt": "x"}, LocalContext())
+    with pytest.raises(EngineError, match="answered HTTP 404") as err:
+        run_task("image.remote", {"server": "wrong-path", "prompt": "x"}, LocalContext())
+    assert "not found" not in str(err.value)  # the server's body is logged, not passed back to the caller
     with pytest.raises(EngineError, match="could not reach"):
-        run_task("image.remote", {"url": "http://127.0.0.1:9", "prompt": "x", "timeout": 2}, LocalContext())
-    with pytest.raises(Exception, match="http:// or https://"):
-        run_task("image.remote", {"url": "ftp://example", "prompt": "x"}, LocalContext())
+        run_task("image.remote", {"server": "nobody", "prompt": "x", "timeout": 2}, LocalContext())
+    with pytest.raises(EngineError, match="unknown image server 'elsewhere'"):
+        run_task("image.remote", {"server": "elsewhere", "prompt": "x"}, LocalContext())
+
+
+def test_recipes_cannot_name_a_url_or_an_environment_variable():
+    """The attack: a recipe pointing the studio at any host with any env variable as its Bearer token."""
+    from pydantic import ValidationError
+
+    from muselab.image.recipe import RemoteRecipe
+
+    for bad in ({"url": "http://evil.example"}, {"api_key_env": "MUSELAB_API_KEY"}):
+        with pytest.raises(ValidationError, match="Extra inputs"):
+            RemoteRecipe.model_validate({"server": "forge", "prompt": "x", **bad})
+    with pytest.raises(ValidationError, match="server"):
+        RemoteRecipe.model_validate({"server": "http://evil.example", "prompt": "x"})
+
+
+def test_registering_checks_url_api_and_key_name(tmp_path):
+    from muselab.models.registry import ModelError, Registry
+
+    registry = Registry(tmp_path)
+    for args, kw in ((("a", "ftp://x"), {}), (("a", "http://x"), {"api": "comfy"}),
+                     (("a", "http://x"), {"api_key_env": "lower-case"})):
+        with pytest.raises(ModelError):
+            registry.add_image_server(*args, **kw)
+    registry.add_image_server("sd", "http://127.0.0.1:7860")
+    assert [s.name for s in registry.image_servers()] == ["sd"]
+    assert "sd" not in registry.names()  # not a language model

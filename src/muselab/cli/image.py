@@ -345,13 +345,11 @@ def diffuse(
     _finish(run_job("image.diffuse", recipe, json_output=json_output), out, json_output)
 
 
-@image_app.command(help="Ask an image server (AUTOMATIC1111-compatible or OpenAI-images-compatible). 远程生成")
+@image_app.command(help="Ask a registered image server (see `muselab image servers`). 远程生成")
 def remote(
     prompt: str = typer.Argument(...),
-    url: str = typer.Option(..., help="e.g. http://127.0.0.1:7860"),
-    api: str = typer.Option("a1111", help="a1111 or openai"),
+    server: str = typer.Option(..., help="Name of a registered image server (muselab image servers ls)."),
     model: str = typer.Option(None),
-    api_key_env: str = typer.Option(None, help="Name of the env variable holding the key."),
     steps: int = typer.Option(25),
     size: str = typer.Option(None),
     n: int = typer.Option(1),
@@ -360,16 +358,62 @@ def remote(
     json_output: bool = JSON,
 ):
     recipe = _clean(
-        {
-            "url": url,
-            "api": api,
-            "prompt": prompt,
-            "model": model,
-            "api_key_env": api_key_env,
-            "steps": steps,
-            "n": n,
-            "seed": seed,
-            **_size(size),
-        }
+        {"server": server, "prompt": prompt, "model": model, "steps": steps, "n": n, "seed": seed, **_size(size)}
     )
     _finish(run_job("image.remote", recipe, json_output=json_output), out, json_output)
+
+
+servers_app = typer.Typer(
+    help="Image servers the studio may call: recipes name them, only you register them. 图像服务器",
+    no_args_is_help=True,
+)
+image_app.add_typer(servers_app, name="servers")
+
+
+def _registry():
+    from muselab.models.registry import Registry
+
+    return Registry(studio().settings.models_dir)
+
+
+@servers_app.command("add", help="Register an AUTOMATIC1111- or OpenAI-images-compatible server.")
+def servers_add(
+    name: str = typer.Argument(..., help="A short name recipes use, e.g. forge."),
+    url: str = typer.Argument(..., help="Base URL, e.g. http://127.0.0.1:7860"),
+    api: str = typer.Option("a1111", help="a1111 or openai"),
+    api_key_env: str = typer.Option(None, help="Environment variable holding the key (read when a job runs)."),
+):
+    from muselab.models.registry import ModelError
+
+    try:
+        info = _registry().add_image_server(name, url, api=api, api_key_env=api_key_env)
+    except ModelError as exc:
+        fail(str(exc))
+    console.print(f"[green]✓[/] added image server {info.name}: {info.title}")
+
+
+@servers_app.command("ls", help="List the registered image servers.")
+def servers_ls(json_output: bool = JSON):
+    found = [s.public() for s in _registry().image_servers()]
+    if json_output:
+        print_json(found)
+        return
+    for server in found:
+        key = f" (key from ${server['api_key_env']})" if server.get("api_key_env") else ""
+        console.print(f"{server['name']}  {server['api']}  {server['base_url']}{key}")
+    if not found:
+        console.print("no image servers yet: muselab image servers add NAME URL")
+
+
+@servers_app.command("rm", help="Forget a registered image server.")
+def servers_rm(name: str):
+    from muselab.models.registry import ModelError
+
+    registry = _registry()
+    if name not in {s.name for s in registry.image_servers()}:
+        fail(f"unknown image server {name!r}")
+    try:
+        registry.remove(name)
+    except ModelError as exc:
+        fail(str(exc))
+    console.print(f"removed {name}")

@@ -260,16 +260,17 @@ def diffuse(recipe: DiffuseRecipe, ctx: Context) -> list[Output]:
 
 
 def remote(recipe: RemoteRecipe, ctx: Context) -> list[Output]:
-    from muselab.image.remote import generate
+    from muselab.image.remote import generate, registered_server
 
     seed = _seed(recipe)
+    server = registered_server(recipe.server)
     init_bytes = None
     if recipe.init_work_id:
-        if recipe.api != "a1111":
-            raise EngineError("init_work_id (image-to-image) is only supported with api='a1111'")
+        if server.api != "a1111":
+            raise EngineError("init_work_id (image-to-image) is only supported by a1111 servers")
         init_bytes = encode_image(open_image(ctx.input_path(recipe.init_work_id), field="init_work_id"), "png")
-    ctx.progress(0.05, f"asking {recipe.url}")
-    images, info = generate(recipe, seed, init_bytes)
+    ctx.progress(0.05, f"asking the image server {recipe.server}")
+    images, info = generate(recipe, server, seed, init_bytes)
     outputs = []
     for i, image in enumerate(images):
         s = info.get("seeds", [seed + i])[i] if i < len(info.get("seeds", [])) else seed + i
@@ -280,7 +281,7 @@ def remote(recipe: RemoteRecipe, ctx: Context) -> list[Output]:
             **{"CFG scale": recipe.guidance_scale},
             Seed=s,
             Size=f"{image.width}x{image.height}",
-            Model=info.get("model") or recipe.model or recipe.api,
+            Model=info.get("model") or recipe.model or server.api,
         )
         outputs.append(
             picture_output(
@@ -290,7 +291,7 @@ def remote(recipe: RemoteRecipe, ctx: Context) -> list[Output]:
                 params,
                 recipe.prompt,
                 parents=[recipe.init_work_id] if recipe.init_work_id else [],
-                meta={"seed": s, "server": recipe.url, "api": recipe.api},
+                meta={"seed": s, "server": recipe.server, "api": server.api},
                 model=info.get("model") or recipe.model,
                 tags=["remote"],
                 stem=f"remote-{s}",

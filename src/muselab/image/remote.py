@@ -1,10 +1,12 @@
-"""Remote backend: an image server the user runs or subscribes to.
+"""Remote backend: an image server the owner registered (`muselab paint servers add`).
 
 - api="a1111": AUTOMATIC1111-compatible (also Forge, SD.Next, ComfyUI bridges):
   POST {url}/sdapi/v1/txt2img or /sdapi/v1/img2img, JSON in, base64 PNGs out ("images", "info").
 - api="openai": OpenAI-images-compatible: POST {url}/v1/images/generations with
   response_format=b64_json (LocalAI, vLLM-omni, OpenAI itself, ...).
-The API key, when needed, is read from the environment variable named in the recipe, never stored.
+A recipe names the server; its URL and key (or the environment variable holding the key) come from
+the owner's registry, so a recipe can neither point the studio at another host nor send it a secret.
+A server's error body is logged, not passed back: it could carry anything.
 """
 
 from __future__ import annotations
@@ -12,12 +14,23 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
+import logging
 
 from PIL import Image, UnidentifiedImageError
 
 from muselab.engines import EngineError
 from muselab.image.pnginfo import MAX_INPUT_PIXELS
+
+log = logging.getLogger("muselab.image.remote")
+
+
+def registered_server(name: str):
+    from muselab.models.registry import ModelError, Registry
+
+    try:
+        return Registry().image_server(name)
+    except ModelError as exc:
+        raise EngineError(f"server: {exc}") from None
 
 
 def _decode(b64: str, what: str) -> Image.Image:
@@ -34,16 +47,19 @@ def _decode(b64: str, what: str) -> Image.Image:
     return im.convert("RGB")
 
 
-def generate(recipe, seed: int, init_png: bytes | None = None) -> tuple[list[Image.Image], dict]:
+def generate(recipe, server, seed: int, init_png: bytes | None = None) -> tuple[list[Image.Image], dict]:
+    """Ask the registered `server` (a ModelInfo of kind image_server) for pictures."""
     import httpx
 
     headers = {"Accept": "application/json"}
-    if recipe.api_key_env:
-        key = os.environ.get(recipe.api_key_env)
+    if server.api_key or server.api_key_env:
+        key = server.key()
         if not key:
-            raise EngineError(f"api_key_env: environment variable {recipe.api_key_env} is not set")
+            raise EngineError(f"server: the key of image server {server.name!r} is not set "
+                              f"(environment variable {server.api_key_env})")
         headers["Authorization"] = f"Bearer {key}"
-    if recipe.api == "a1111":
+    name = f"the image server {server.name!r}"
+    if server.api == "a1111":
         payload = {
             "prompt": recipe.prompt,
             "negative_prompt": recipe.negative_prompt,
@@ -73,23 +89,26 @@ def generate(recipe, seed: int, init_png: bytes | None = None) -> tuple[list[Ima
         }
         if recipe.model:
             payload["model"] = recipe.model
-        endpoint = "/v1/images/generations" if not recipe.url.endswith("/v1") else "/images/generations"
-    url = recipe.url + endpoint
+        endpoint = "/v1/images/generations" if not server.base_url.endswith("/v1") else "/images/generations"
     try:
-        response = httpx.post(url, json=payload, headers=headers, timeout=recipe.timeout)
+        response = httpx.post(server.base_url + endpoint, json=payload, headers=headers, timeout=recipe.timeout)
     except httpx.HTTPError as exc:
-        raise EngineError(f"url: could not reach the image server at {url} ({exc.__class__.__name__}: {exc})") from None
+        raise EngineError(f"server: could not reach {name} ({exc.__class__.__name__})") from None
     if response.status_code != 200:
-        raise EngineError(f"the image server at {url} answered {response.status_code}: {response.text[:300]}")
+        log.warning("%s answered %s: %s", name, response.status_code, response.text[:2000])
+        raise EngineError(f"{name} answered HTTP {response.status_code} {response.reason_phrase}; "
+                          "its message is in the studio's log")
     try:
         body = response.json()
     except ValueError:
-        raise EngineError(f"the image server at {url} did not answer JSON (is api={recipe.api!r} right?)") from None
+        raise EngineError(f"{name} did not answer JSON (is it registered with the right api?)") from None
+    if not isinstance(body, dict):
+        raise EngineError(f"{name} answered JSON that is not an object (is it registered with the right api?)")
     info: dict = {}
-    if recipe.api == "a1111":
+    if server.api == "a1111":
         raw = body.get("images")
         if not isinstance(raw, list) or not raw:
-            raise EngineError(f"the image server at {url} returned no 'images' (is api='a1111' right?)")
+            raise EngineError(f"{name} returned no 'images' (is it an a1111 server?)")
         images = [_decode(b, "image") for b in raw[: recipe.n]]
         server_info = body.get("info")
         if isinstance(server_info, str):
@@ -103,8 +122,8 @@ def generate(recipe, seed: int, init_png: bytes | None = None) -> tuple[list[Ima
             info["model"] = server_info.get("sd_model_name")
     else:
         data = body.get("data")
-        if not isinstance(data, list) or not data or "b64_json" not in data[0]:
-            raise EngineError(f"the image server at {url} returned no data[].b64_json (is api='openai' right?)")
+        if not isinstance(data, list) or not data or not isinstance(data[0], dict) or "b64_json" not in data[0]:
+            raise EngineError(f"{name} returned no data[].b64_json (is it an openai-images server?)")
         images = [_decode(d["b64_json"], "image") for d in data[: recipe.n]]
         info["model"] = recipe.model
     return images, info

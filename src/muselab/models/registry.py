@@ -10,6 +10,10 @@ Three kinds of model, all resolved without any download:
 - remote: an OpenAI-compatible server (Ollama, vLLM, llama.cpp server, OpenAI): base URL,
   model name, optional key.
 
+The same file also keeps the owner's image servers (AUTOMATIC1111- or OpenAI-images-compatible).
+Recipes name a server or model registered here, never a URL or a key: only the owner decides
+which hosts the studio talks to and which secrets it sends them.
+
 User-added models and remotes live in `<models_dir>/registry.json`, independent of the library DB.
 """
 
@@ -106,7 +110,7 @@ class ModelInfo:
     """One usable model as the rest of Muselab sees it."""
 
     name: str
-    kind: str  # bundled | file | remote
+    kind: str  # bundled | file | remote | image_server
     title: str = ""
     path: str | None = None  # GGUF path (bundled, file); for bundled chunked models, where it is joined
     sha256: str | None = None
@@ -122,6 +126,7 @@ class ModelInfo:
     remote_model: str | None = None
     api_key: str | None = None
     api_key_env: str | None = None
+    api: str | None = None  # image_server: a1111 | openai
 
     def public(self) -> dict[str, Any]:
         """Safe to show: never the key itself."""
@@ -196,14 +201,30 @@ class Registry:
             install=b.install, note=b.note,
         )
 
-    def list(self) -> list[ModelInfo]:
-        out = [self._bundled_info(b) for b in BUNDLED.values()]
+    def _user_entries(self) -> list[ModelInfo]:
+        out = []
         for name, d in sorted(self._load().items()):
             info = ModelInfo(name=name, **{k: v for k, v in d.items() if k in ModelInfo.__dataclass_fields__ and k != "name"})
             if info.kind == "file":
                 info.available = bool(info.path and Path(info.path).is_file())
             out.append(info)
         return out
+
+    def list(self) -> list[ModelInfo]:
+        """The language models: bundled, the user's GGUF files and remote servers."""
+        return [self._bundled_info(b) for b in BUNDLED.values()] + [
+            m for m in self._user_entries() if m.kind != "image_server"]
+
+    def image_servers(self) -> list[ModelInfo]:
+        return [m for m in self._user_entries() if m.kind == "image_server"]
+
+    def image_server(self, name: str) -> ModelInfo:
+        for server in self.image_servers():
+            if server.name == name:
+                return server
+        known = ", ".join(s.name for s in self.image_servers()) or "none yet"
+        raise ModelError(f"unknown image server {name!r}; registered: {known} "
+                         "(the owner adds one with `muselab paint servers add NAME URL`)")
 
     def names(self) -> list[str]:
         return [m.name for m in self.list()]
@@ -313,6 +334,22 @@ class Registry:
         info = ModelInfo(name=name, kind="remote", title=f"{model} at {base_url}", base_url=base_url.rstrip("/"),
                          remote_model=model, api_key=api_key, api_key_env=api_key_env,
                          context_length=context_length, note="OpenAI-compatible server")
+        self._register(info)
+        return info
+
+    def add_image_server(self, name: str, base_url: str, api: str = "a1111", api_key: str | None = None,
+                         api_key_env: str | None = None) -> ModelInfo:
+        """Register an image server (AUTOMATIC1111-compatible or OpenAI-images-compatible) by name."""
+        if not re.match(r"^https?://[^\s/]+", base_url):
+            raise ModelError(f"url must start with http:// or https:// followed by a host, got {base_url!r}")
+        if api not in ("a1111", "openai"):
+            raise ModelError(f"api must be a1111 or openai, got {api!r}")
+        if api_key_env is not None and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", api_key_env):
+            raise ModelError(f"api_key_env must be an environment variable name like SD_API_KEY, got {api_key_env!r}")
+        self._check_new_name(name)
+        info = ModelInfo(name=name, kind="image_server", title=f"{api} server at {base_url}",
+                         base_url=base_url.rstrip("/"), api=api, api_key=api_key, api_key_env=api_key_env,
+                         note="image server")
         self._register(info)
         return info
 

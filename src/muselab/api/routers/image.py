@@ -4,10 +4,12 @@ image.interpolate, image.diffuse, image.remote, image.edit."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
+from muselab.api.deps import get_studio
 from muselab.errors import InvalidInput, TooLarge
+from muselab.studio import Studio
 from muselab.web import render
 
 router = APIRouter()
@@ -39,6 +41,15 @@ def palettes():
     from muselab.image.palettes import palette_info
 
     return {"items": palette_info()}
+
+
+@router.get("/v1/image/servers", tags=["image"])
+def image_servers(studio: Studio = Depends(get_studio)):
+    """The image servers the owner registered (`muselab image servers add`); image.remote recipes name one."""
+    from muselab.models.registry import Registry
+
+    return {"items": [{"name": s.name, "api": s.api, "title": s.title, "has_api_key": s.public()["has_api_key"]}
+                      for s in Registry(studio.settings.models_dir).image_servers()]}
 
 
 @router.get("/v1/image/plan", tags=["image"])
