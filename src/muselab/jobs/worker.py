@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pydantic import ValidationError
 
-from muselab.engines import Cancelled, EngineError, Output, get_task
+from muselab.engines import Cancelled, EngineError, Limits, Output, get_task
 from muselab.errors import StudioError
 from muselab.jobs.models import CANCELLED, FAILED, QUEUED, SUCCEEDED, Job
 from muselab.jobs.queue import local_worker_id, make_is_alive
@@ -33,6 +33,7 @@ class JobContext:
         self.studio = studio
         self.job = job
         self.workdir: Path = studio.settings.jobs_dir / job.id
+        self.limits = Limits.from_settings(studio.settings)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.cancel_event = cancel_event
         self.emitted_ids: list[str] = []

@@ -194,7 +194,7 @@ def melody(recipe: MelodyRecipe, ctx: Context) -> list[Output]:
 def _read(ctx: Context, work_id: str, field: str) -> Piece:
     from muselab.music.midi_io import read_midi
 
-    return read_midi(ctx.input_path(work_id), field)
+    return read_midi(ctx.input_path(work_id), field, max_notes=ctx.limits.max_input_notes)
 
 
 def continue_(recipe: ContinueRecipe, ctx: Context) -> list[Output]:

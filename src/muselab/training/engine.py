@@ -166,7 +166,7 @@ def _train(arch: str, recipe: TrainCommon, ctx: Context) -> list[Output]:
         config = {**init["config"], "dropout": recipe.dropout}
         if arch == "lstm":
             config["dp_layers"] = recipe.dp
-    need_gb = modelfile.check_memory(arch, config, recipe.batch_size, recipe.max_memory_gb)
+    need_gb = modelfile.check_memory(arch, config, recipe.batch_size, modelfile.memory_limit_gb(recipe, ctx))
     torch.manual_seed(recipe.seed or 0)
     model = modelfile.build_model(arch, config)
     if init is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from muselab.training.recipe import PRESETS
@@ -33,11 +34,31 @@ def seconds_per_step(preset: str, vocab_size: int, steps: int = 3) -> float:
     return sorted(times)[len(times) // 2]
 
 
+REFERENCE_VOCAB = 256  # each preset is timed once, at this vocabulary; other sizes are scaled from it
+_timed: dict[str, float] = {}
+_timed_lock = threading.Lock()
+
+
+def flops_per_token(preset: str, vocab_size: int) -> float:
+    """Training FLOPs per token of a preset's GPT: 6N + 12·L·T·C (the estimate nanoGPT's estimate_mfu uses),
+    with the output layer (vocab_size × n_embd) counted in N since it is where vocabulary costs time."""
+    p = PRESETS[preset]
+    n_layer, n_embd, block = p["n_layer"], p["n_embd"], p["block_size"]
+    params = 12 * n_layer * n_embd * n_embd + vocab_size * n_embd
+    return 6 * params + 12 * n_layer * block * n_embd
+
+
 def preset_estimates(vocab_size: int, presets: list[str] | None = None) -> list[dict]:
+    """Each preset's time on this machine: timed once per process, scaled to `vocab_size` by FLOPs.
+
+    Timing every requested vocabulary would let one cheap request (a GET) cost minutes of CPU."""
     out = []
     for name in presets or list(PRESETS):
         p = PRESETS[name]
-        sps = seconds_per_step(name, vocab_size)
+        with _timed_lock:
+            if name not in _timed:
+                _timed[name] = seconds_per_step(name, REFERENCE_VOCAB)
+        sps = _timed[name] * flops_per_token(name, vocab_size) / flops_per_token(name, REFERENCE_VOCAB)
         out.append({"name": name, **p, "vocab_size": vocab_size, "seconds_per_step": round(sps, 4),
                     "estimated_seconds": round(sps * p["max_steps"] * 1.1, 1)})  # +10% for validation runs
     return out

@@ -178,8 +178,10 @@ def finetune(recipe: FinetuneLoRARecipe, ctx: Context) -> list[Output]:
     base, hf_tok = load_base(base_path)
     n_base = sum(p.numel() for p in base.parameters())
     need = (n_base * 4 * 1.3 + recipe.batch_size * recipe.block_size * len(hf_tok) * 4 * 4) / 2**30 + 0.5
-    if need > recipe.max_memory_gb:
-        raise EngineError(f"this fine-tuning needs about {need:.1f} GiB, above max_memory_gb={recipe.max_memory_gb:g}; "
+    limit = modelfile.memory_limit_gb(recipe, ctx)
+    if need > limit:
+        raise EngineError(f"this fine-tuning needs about {need:.1f} GiB, above the limit of {limit:g} GiB "
+                          "(the recipe's max_memory_gb or the studio's MUSELAB_MAX_TRAIN_MEMORY_GB); "
                           "lower batch_size or block_size")
     torch.manual_seed(recipe.seed or 0)
     spec = recipe.model_dump(mode="json")

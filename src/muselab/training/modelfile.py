@@ -69,6 +69,11 @@ def estimate_training_bytes(arch: str, config: dict, batch_size: int) -> int:
     return int(floats * 4 * 1.25) + 300 * 2**20  # +25% slack and the torch runtime itself
 
 
+def memory_limit_gb(recipe, ctx) -> float:
+    """The recipe may lower the owner's memory ceiling (settings.max_train_memory_gb), never raise it."""
+    return min(recipe.max_memory_gb, ctx.limits.max_train_memory_gb)
+
+
 def check_memory(arch: str, config: dict, batch_size: int, limit_gb: float) -> float:
     need = estimate_training_bytes(arch, config, batch_size) / 2**30
     available = None

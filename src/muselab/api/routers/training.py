@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
@@ -21,32 +19,24 @@ router = APIRouter()
 PAGE = {"title": "Train", "subtitle": "训练", "path": "/train", "order": 50}
 TRAINING_TASKS = ("training.train_gpt", "training.train_lstm", "training.finetune_lora")
 
-_estimates: dict[tuple[int, str], dict] = {}
-_estimate_lock = threading.Lock()
-
 
 @router.get("/v1/training/presets", tags=["training"])
 async def presets(vocab_size: int = Query(100, ge=2, le=200_000, description="Vocabulary of the corpus "
                                           "(its distinct characters for a character model)."),
                   measure: bool = Query(True, description="Time a few real steps on this machine."),
                   names: str | None = Query(None, description="Comma-separated presets to include (default all).")):
-    """Model size presets with the training time they take on this machine (measured, then cached)."""
+    """Model size presets with the training time they take on this machine (each timed once, then scaled)."""
     wanted = [n.strip() for n in names.split(",")] if names else list(PRESETS)
     unknown = [n for n in wanted if n not in PRESETS]
     if unknown:
         raise InvalidInput(f"unknown preset {unknown[0]!r}; accepted: {', '.join(PRESETS)}", "names")
     if not measure:
         return {"items": [{"name": k, **PRESETS[k]} for k in wanted]}
-    bucket = max(2, round(vocab_size, -2) or vocab_size)
 
     def compute():
         from muselab.training.estimate import preset_estimates
 
-        with _estimate_lock:
-            for name in wanted:
-                if (bucket, name) not in _estimates:
-                    _estimates[(bucket, name)] = preset_estimates(bucket, [name])[0]
-            return [_estimates[(bucket, name)] for name in wanted]
+        return preset_estimates(vocab_size, wanted)
 
     return {"items": await run_in_threadpool(compute)}
 
