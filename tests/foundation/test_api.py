@@ -13,7 +13,7 @@ from muselab.studio import Studio
 
 @pytest.fixture
 def client(sqlite_studio):
-    with TestClient(create_app(sqlite_studio)) as c:
+    with TestClient(create_app(sqlite_studio), base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -34,7 +34,7 @@ def test_health_and_openapi(client):
 def test_api_key_required_when_set(tmp_path):
     studio = Studio(Settings(data_dir=tmp_path / "d", api_key="s3cret"))
     try:
-        with TestClient(create_app(studio, start_workers=False)) as c:
+        with TestClient(create_app(studio, start_workers=False), base_url="http://127.0.0.1") as c:
             assert c.get("/health").status_code == 200, "health stays open for probes"
             r = c.get("/v1/works")
             assert r.status_code == 401 and r.json()["field"] == "authorization"
@@ -56,9 +56,9 @@ def test_no_key_serves_loopback_only(tmp_path):
     studio = Studio(Settings(data_dir=tmp_path / "d"))
     try:
         app = create_app(studio, start_workers=False)
-        with TestClient(app, client=("127.0.0.1", 5000)) as local:
+        with TestClient(app, client=("127.0.0.1", 5000), base_url="http://127.0.0.1") as local:
             assert local.get("/v1/works").status_code == 200
-        with TestClient(app, client=("192.168.1.20", 5000)) as remote:
+        with TestClient(app, client=("192.168.1.20", 5000), base_url="http://127.0.0.1") as remote:
             r = remote.get("/v1/works")
             assert r.status_code == 403 and "MUSELAB_API_KEY" in r.json()["message"]
     finally:
@@ -114,7 +114,7 @@ def test_upload_content_tag_star_delete(client, sqlite_studio):
 def test_upload_refuses_bad_names_and_oversize(tmp_path):
     studio = Studio(Settings(data_dir=tmp_path / "d", max_upload_mb=1))
     try:
-        with TestClient(create_app(studio, start_workers=False)) as c:
+        with TestClient(create_app(studio, start_workers=False), base_url="http://127.0.0.1") as c:
             r = c.post("/v1/works", files={"file": ("../evil.txt", b"x", "text/plain")})
             assert r.status_code == 422 and r.json()["field"] == "filename"
             r = c.post("/v1/works", files={"file": ("big.bin", b"x" * (2 << 20), "application/octet-stream")})
@@ -166,7 +166,7 @@ def test_export_import_over_http(client, sqlite_studio, tmp_path):
     assert z.status_code == 200 and z.headers["content-type"] == "application/zip"
     other = Studio(Settings(data_dir=tmp_path / "other"))
     try:
-        with TestClient(create_app(other, start_workers=False)) as c2:
+        with TestClient(create_app(other, start_workers=False), base_url="http://127.0.0.1") as c2:
             result = c2.post("/v1/import", files={"file": ("x.zip", z.content, "application/zip")}).json()
             assert result["added"] == job.work_ids
             assert c2.get("/v1/works/search", params={"q": "出口"}).json()["total"] == 1

@@ -9,7 +9,7 @@ from muselab.api.app import create_app
 
 
 def test_api_submit_runs_demo_job_and_keeps_work(sqlite_studio):
-    with TestClient(create_app(sqlite_studio)) as client:
+    with TestClient(create_app(sqlite_studio), base_url="http://127.0.0.1") as client:
         r = client.post("/v1/jobs", json={"task": "demo.text", "recipe": {"prompt": "秋风", "steps": 2,
                                                                            "step_seconds": 0}})
         assert r.status_code == 201, r.text

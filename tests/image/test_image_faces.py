@@ -10,7 +10,7 @@ from muselab.api.app import create_app
 
 
 def test_api_paint_job_then_restore_from_the_picture(sqlite_studio):
-    with TestClient(create_app(sqlite_studio)) as client:
+    with TestClient(create_app(sqlite_studio), base_url="http://127.0.0.1") as client:
         plan = client.get("/v1/image/plan", params={"prompt": "青花瓷 云纹纹样"}).json()
         assert (plan["generator"], plan["palette"], plan["motif"]) == ("pattern", "qinghua", "cloud")
         names = [p["name"] for p in client.get("/v1/image/palettes").json()["items"]]
@@ -38,7 +38,7 @@ def test_api_paint_job_then_restore_from_the_picture(sqlite_studio):
 
 
 def test_paint_page_has_its_controls(sqlite_studio):
-    with TestClient(create_app(sqlite_studio, start_workers=False)) as client:
+    with TestClient(create_app(sqlite_studio, start_workers=False), base_url="http://127.0.0.1") as client:
         page = client.get("/paint")
         assert page.status_code == 200
         html = page.text

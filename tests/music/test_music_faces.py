@@ -11,7 +11,7 @@ QUICK = {"audio_formats": [], "score": False, "pianoroll": False}
 
 
 def test_api_composes_through_a_job_and_serves_the_files(sqlite_studio):
-    with TestClient(create_app(sqlite_studio)) as client:
+    with TestClient(create_app(sqlite_studio), base_url="http://127.0.0.1") as client:
         options = client.get("/v1/music/options").json()
         assert "chinese" in options["styles"] and any(m["label"] == "gong 宫" for m in options["modes"])
         r = client.post("/v1/jobs", json={"task": "music.chords", "recipe": {"bars": 2, "key": "G", "mode": "徵",
@@ -31,7 +31,7 @@ def test_api_composes_through_a_job_and_serves_the_files(sqlite_studio):
 
 
 def test_compose_page_is_in_the_navigation(sqlite_studio):
-    with TestClient(create_app(sqlite_studio)) as client:
+    with TestClient(create_app(sqlite_studio), base_url="http://127.0.0.1") as client:
         page = client.get("/compose")
         assert page.status_code == 200
         assert "Compose" in page.text and "作曲" in page.text and "宫" in page.text and "music.continue" in page.text

@@ -35,7 +35,7 @@ def studio_env(tmp_path, monkeypatch):
 def test_api_write_runs_a_job_and_keeps_candidates(studio_env):
     from muselab.api.app import create_app
 
-    with TestClient(create_app(studio_env)) as client:
+    with TestClient(create_app(studio_env), base_url="http://127.0.0.1") as client:
         r = client.post("/v1/write", json={"form": "story", "prompt": "a fox who collects keys", "model": SMOL,
                                            "max_tokens": 12, "seed": 4, "n": 2, "length": "short"})
         assert r.status_code == 201, r.text

@@ -24,7 +24,7 @@ def _corpus(client, studio):
 
 def test_api_train_stop_resume_and_page(sqlite_studio):
     studio = sqlite_studio
-    with TestClient(create_app(studio)) as client:
+    with TestClient(create_app(studio), base_url="http://127.0.0.1") as client:
         page = client.get("/train")
         assert page.status_code == 200 and "loss-chart" in page.text and "训练" in page.text
         assert any(p["path"] == "/train" for p in client.app.state.nav)

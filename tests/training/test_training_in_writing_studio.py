@@ -9,7 +9,7 @@ POEM = "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。
 
 def test_trained_gpt_is_listed_and_writes_in_complete_mode(sqlite_studio):
     studio = sqlite_studio
-    with TestClient(create_app(studio)) as client:
+    with TestClient(create_app(studio), base_url="http://127.0.0.1") as client:
         up = client.post("/v1/works", files={"file": ("poem.txt", (POEM * 40).encode(), "text/plain")}).json()
         corpus = studio.wait(client.post("/v1/jobs", json={"task": "training.corpus_import", "recipe": {
             "input_work_ids": [up["id"]], "dedup": "none", "val_fraction": 0.2, "seed": 1}}).json()["id"], timeout=300)

@@ -12,7 +12,9 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 import muselab
-from muselab.api.deps import AuthMiddleware, studio_error_handler
+from muselab.auth import LoginThrottle
+from muselab.api.deps import studio_error_handler
+from muselab.api.guard import BodyTooLarge, StudioGuard, body_too_large_handler
 from muselab.api.routers import jobs, works
 from muselab.errors import StudioError
 from muselab.studio import Studio
@@ -65,8 +67,10 @@ def create_app(studio: Studio | None = None, start_workers: bool = True) -> Fast
                   description="A local-first generative studio. Submit a task's Recipe to /v1/jobs, follow its "
                               "progress at /v1/jobs/{id}/events, find what it made in /v1/works.")
     app.state.studio = studio
-    app.add_middleware(AuthMiddleware)
+    app.state.login_throttle = LoginThrottle()
+    app.add_middleware(StudioGuard)
     app.add_exception_handler(StudioError, studio_error_handler)
+    app.add_exception_handler(BodyTooLarge, body_too_large_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
 
     @app.get("/health", tags=["system"])

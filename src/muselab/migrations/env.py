@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import muselab.auth
 import muselab.jobs.models
 import muselab.library.models  # noqa: F401  (register tables)
 from muselab.db import Base

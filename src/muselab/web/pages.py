@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from muselab.auth import COOKIE, SESSION_DAYS, key_matches
 from muselab.library.store import KINDS, work_to_dict
 from muselab.web import render
 
@@ -44,14 +45,33 @@ def login_page(request: Request):
 
 
 @router.post("/login")
-def login(request: Request, key: str = Form(...)):
-    import hmac
-
-    expected = request.app.state.studio.settings.api_key
-    if expected and not hmac.compare_digest(key.encode(), expected.encode()):
+def login(request: Request, key: str = Form(..., max_length=1000)):
+    studio = request.app.state.studio
+    expected = studio.settings.api_key
+    if not expected:
+        return RedirectResponse("/", status_code=303)
+    throttle = request.app.state.login_throttle
+    client = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(client)
+    if wait:
+        response = render(request, "login.html", error=f"Too many wrong keys. Try again in {wait} s.")
+        response.status_code, response.headers["Retry-After"] = 429, str(wait)
+        return response
+    if not key_matches(key, expected):
+        throttle.failed(client)
         response = render(request, "login.html", error="That key is not this studio's API key.")
         response.status_code = 401
         return response
+    throttle.succeeded(client)
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie("muselab_key", key, httponly=True, samesite="strict")
+    response.set_cookie(COOKIE, studio.web_sessions.create(), max_age=SESSION_DAYS * 86400, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request):
+    request.app.state.studio.web_sessions.revoke(request.cookies.get(COOKIE))
+    response = RedirectResponse("/login" if request.app.state.studio.settings.api_key else "/", status_code=303)
+    response.delete_cookie(COOKIE, httponly=True, samesite="strict")
     return response

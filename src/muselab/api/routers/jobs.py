@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
 from muselab.api.deps import get_studio
+from muselab.api.routers.works import MAX_OFFSET
 from muselab.jobs.models import FINISHED_STATES
 from muselab.jobs.queue import job_to_dict
 from muselab.studio import Studio
@@ -43,7 +44,8 @@ def submit_job(request: JobRequest, studio: Studio = Depends(get_studio),
 
 
 @router.get("/jobs")
-def list_jobs(state: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+def list_jobs(state: str | None = None, limit: int = Query(50, ge=1, le=500),
+              offset: int = Query(0, ge=0, le=MAX_OFFSET),
               studio: Studio = Depends(get_studio)):
     jobs, total = studio.queue.list(state, limit, offset)
     return {"items": [job_to_dict(j) for j in jobs], "total": total, "paused": studio.queue.is_paused()}

@@ -19,6 +19,7 @@ from muselab.library.store import KINDS, WorkFilter, default_filename, work_to_d
 from muselab.studio import Studio
 
 router = APIRouter(prefix="/v1", tags=["works"])
+MAX_OFFSET = 10**9  # larger offsets overflow the databases' integers (a 500, not an empty page)
 
 
 class Strict(BaseModel):
@@ -55,7 +56,7 @@ def _filters(kind: str | None = Query(None, description=f"one of {', '.join(KIND
              model: str | None = None, task: str | None = None, job_id: str | None = None,
              status: Literal["ok", "partial"] | None = None, since: datetime | None = None,
              until: datetime | None = None, q: str | None = Query(None, max_length=500),
-             limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> WorkFilter:
+             limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> WorkFilter:
     if kind is not None and kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)} (got {kind!r})", "kind")
     return WorkFilter(kind=kind, tag=tag, board=board, starred=starred, model=model, task=task, job_id=job_id,
@@ -77,15 +78,15 @@ def search_works(q: str = Query(..., min_length=1, max_length=500), flt: WorkFil
 
 
 @router.post("/works", status_code=201)
-async def upload_work(request: Request, file: UploadFile = File(...), title: str | None = Form(None),
-                      tags: str | None = Form(None, description="comma-separated"),
-                      studio: Studio = Depends(get_studio)):
-    """Keep your own file (photo, MIDI, text, corpus) in the library as a human-made Work."""
-    limit = studio.settings.max_upload_mb << 20
-    if int(request.headers.get("content-length") or 0) > limit + (1 << 16):
-        raise TooLarge(f"upload is larger than the {studio.settings.max_upload_mb} MB limit", "file")
+def upload_work(file: UploadFile = File(...), title: str | None = Form(None, max_length=500),
+                tags: str | None = Form(None, max_length=5000, description="comma-separated"),
+                studio: Studio = Depends(get_studio)):
+    """Keep your own file (photo, MIDI, text, corpus) in the library as a human-made Work.
+
+    (A plain function: FastAPI runs it in a worker thread, so hashing and thumbnailing never stall the server.)"""
     work = studio.upload(file.file, file.filename or "", file.content_type, title=title,
-                         tags=[t.strip() for t in (tags or "").split(",") if t.strip()], max_bytes=limit)
+                         tags=[t.strip() for t in (tags or "").split(",") if t.strip()],
+                         max_bytes=studio.settings.max_upload_mb << 20)
     return work_to_dict(work)
 
 
