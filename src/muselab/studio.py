@@ -61,6 +61,7 @@ class Studio:
         migrate(self.engine)
         self.sessions = make_sessionmaker(self.engine)
         self.library = Library(self.engine, self.sessions, BlobStore(self.settings.blobs_dir))
+        self.library.recover()  # tidy blobs a killed process left half-deleted or half-uploaded
         self.queue = JobQueue(self.sessions)
         self.executor: LocalExecutor | None = None
         self._lock = threading.Lock()
