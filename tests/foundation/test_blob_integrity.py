@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from muselab.errors import TooLarge
+from muselab.library import store
 from muselab.library.blobs import BlobStore
 from muselab.library.models import Work
 from muselab.library.store import NewWork
@@ -238,6 +239,23 @@ def png_bytes(width: int, height: int) -> bytes:
     body = b"".join(pixels.compress(row) for _ in range(height)) + pixels.flush()
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def test_a_picture_over_the_pixel_limit_is_kept_without_decoding_it(studio, monkeypatch):
+    from PIL import ImageFile
+
+    decoded = []
+    load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self.size) or load(self))
+    big = png_bytes(8000, 8000)  # 64 million pixels in a file of a few kilobytes
+    assert len(big) < 100_000 and 8000 * 8000 > store.MAX_THUMB_PIXELS
+    started = time.monotonic()
+    work = studio.library.add(NewWork(kind="image", media_type="image/png", data=big))
+    assert work.thumb_sha256 is None and decoded == []
+    assert time.monotonic() - started < 5
+    assert blob_is_whole(studio.library, work)
+    small = studio.library.add(NewWork(kind="image", media_type="image/png", data=png_bytes(640, 480)))
+    assert small.thumb_sha256 and decoded, "a picture under the limit still gets its thumbnail"
 
 
 # ---- two processes on one library ------------------------------------------------------------------

@@ -25,6 +25,7 @@ KINDS = ("text", "image", "midi", "audio", "score", "video", "model", "corpus", 
 AUTHORSHIP = ("ai", "human", "co-created")
 MAX_TEXT_CONTENT = 100_000
 THUMB_SIZE = 320
+MAX_THUMB_PIXELS = 50_000_000  # decoding more would take gigabytes: such a picture is kept without a thumbnail
 
 
 @dataclass
@@ -157,11 +158,13 @@ class Library:
             self.blobs.place(blob)
 
     def _thumbnail(self, source: Path) -> Staged | None:
-        """A small PNG of the picture, staged like any blob; None when Pillow can't read it."""
+        """A small PNG of the picture, staged like any blob; None when Pillow can't read it or it is too big."""
         try:
             from PIL import Image
 
-            with Image.open(source) as image:
+            with Image.open(source) as image:  # reads the header only; pixels are decoded by thumbnail()
+                if image.width * image.height > MAX_THUMB_PIXELS:
+                    return None
                 image.thumbnail((THUMB_SIZE, THUMB_SIZE))
                 if image.mode not in ("RGB", "RGBA"):
                     image = image.convert("RGBA")
