@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from muselab.ids import utcnow
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -112,3 +116,14 @@ def lock_names(session: Session, names: Iterable[str]) -> None:
 def _lock_key(name: str) -> int:
     """A name as the signed 64-bit number advisory locks are keyed by."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def clock(session: Session) -> ColumnElement | datetime:
+    """The value to store for "now": the database server's clock when several machines share it (theirs may
+    disagree), Python's on SQLite (one machine)."""
+    return utcnow() if is_sqlite(session.get_bind()) else func.now()
+
+
+def database_now(session: Session) -> datetime:
+    """The current time by the same clock as `clock`, to compare stored times against."""
+    return utcnow() if is_sqlite(session.get_bind()) else session.scalar(select(func.now()))
