@@ -297,6 +297,7 @@ def test_two_processes_adding_and_deleting_the_same_bytes_lose_nothing(studio):
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err[-3000:]
         results.append(json.loads(out.strip().splitlines()[-1]))
+    print(f"\n{studio.engine.dialect.name}, two processes: {results}")
     assert all(r["adds"] >= 10 for r in results), results
     assert sum(r["losses"] for r in results) == 0, results
     assert assert_every_work_whole(studio.library) == 2

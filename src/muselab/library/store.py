@@ -340,6 +340,8 @@ class Library:
                 s.delete(work)
                 s.flush()  # written before the blobs are locked, as in add: on SQLite this write is the lock
                 lock_names(s, shas)
+                # read after the lock: at PostgreSQL's default READ COMMITTED this sees every add that
+                # committed before it; an add still to commit waits for the lock and puts the blob back
                 for sha in sorted(shas - self._shas_in_use(s, shas)):
                     if (moved := self.blobs.trash(sha)) is not None:
                         trashed.append((sha, moved))
