@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from muselab.ids import utcnow
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -91,3 +96,34 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     with factory() as session, session.begin():
         yield session
+
+
+def lock_names(session: Session, names: Iterable[str]) -> None:
+    """Hold a lock on each name until this session's transaction ends.
+
+    On PostgreSQL these are transaction-level advisory locks, taken in sorted order so two transactions
+    never wait on each other in a circle. SQLite has one write lock for the whole database, which a
+    transaction holds from its first write until it ends; so callers must write before they call this,
+    and it refuses to run on SQLite when nothing has been written yet."""
+    if is_sqlite(session.get_bind()):
+        if not session.connection().connection.driver_connection.in_transaction:
+            raise RuntimeError("on SQLite, write a row (and flush) before taking a lock: the write takes the lock")
+        return
+    for name in sorted(set(names)):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(name)})
+
+
+def _lock_key(name: str) -> int:
+    """A name as the signed 64-bit number advisory locks are keyed by."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def clock(session: Session) -> ColumnElement | datetime:
+    """The value to store for "now": the database server's clock when several machines share it (theirs may
+    disagree), Python's on SQLite (one machine)."""
+    return utcnow() if is_sqlite(session.get_bind()) else func.now()
+
+
+def database_now(session: Session) -> datetime:
+    """The current time by the same clock as `clock`, to compare stored times against."""
+    return utcnow() if is_sqlite(session.get_bind()) else session.scalar(select(func.now()))

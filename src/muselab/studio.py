@@ -62,6 +62,7 @@ class Studio:
         migrate(self.engine)
         self.sessions = make_sessionmaker(self.engine)
         self.library = Library(self.engine, self.sessions, BlobStore(self.settings.blobs_dir))
+        self.library.recover()  # tidy blobs a killed process left half-deleted or half-uploaded
         self.queue = JobQueue(self.sessions)
         self.web_sessions = WebSessions(self.sessions)
         self.executor: LocalExecutor | None = None
@@ -121,7 +122,7 @@ class Studio:
 
     def run_here(self, job_id: str, cancel_event: threading.Event | None = None) -> Job:
         """Run a queued job in this process (the CLI does this); if a server took it, just wait for it."""
-        job = self.queue.claim(f"{LocalExecutor.__name__}-cli:{job_id}", job_id=job_id)
+        job = self.queue.claim(LocalExecutor.one_off_id(job_id), job_id=job_id)
         if job is not None:
             run_job(self, job, cancel_event)
             return self.queue.get(job_id)
@@ -160,7 +161,7 @@ class Studio:
             model=output.model, model_hash=output.model_hash, seed=job.recipe.get("seed"),
             authorship=output.authorship, job_id=job.id, meta=output.meta, parents=parents, tags=output.tags,
         ))
-        self.queue.add_work_event(job.id, work.id, partial=False)
+        self.queue.add_work_event(job.id, work.id, partial=False, worker_id=job.worker_id)
         return work
 
     def upload(self, source: Path | BinaryIO, filename: str, media_type: str | None = None, title: str | None = None,

@@ -171,7 +171,7 @@ def test_clean_stop_requeues_running_job_instead_of_cancelling(studio):
 def test_retry_starts_its_progress_afresh(studio):
     job, _ = studio.submit("demo.text", {"prompt": "x", **FAST})
     studio.queue.claim("gone:1:x")
-    studio.queue.progress(job.id, 0.75, "far along", {"text": "old"}, persist_event=True)
+    studio.queue.progress(job.id, 0.75, "far along", {"text": "old"}, persist_event=True, worker_id="gone:1:x")
     studio.queue.recover(lambda wid: False)
     again = studio.queue.claim("w")
     assert again.progress == 0.0 and again.preview is None

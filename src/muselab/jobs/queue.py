@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from muselab.db import transaction
+from muselab.db import clock, database_now, transaction
 from muselab.errors import Conflict, InvalidInput, NotFound
 from muselab.ids import as_utc, new_id, utcnow
 from muselab.jobs.models import (
@@ -21,12 +21,27 @@ from muselab.jobs.models import (
     INTERRUPTED,
     QUEUED,
     RUNNING,
+    SUCCEEDED,
     Job,
     JobEvent,
     QueueSetting,
 )
 
 STALE_AFTER = timedelta(seconds=60)  # a running job whose worker stopped beating this long ago is orphaned
+
+
+class LostJob(Conflict):
+    """A worker wrote to a job it no longer runs: recovery declared it dead and re-queued the job.
+
+    Raised instead of writing, so two attempts of one job never both change it; `work_id` names a Work
+    that was kept but refused a place in the job (add_work_event)."""
+
+    def __init__(self, job_id: str, worker_id: str, work_id: str | None = None):
+        super().__init__(f"job {job_id} is no longer run by worker {worker_id}: it was re-queued or taken over",
+                         "job_id")
+        self.job_id = job_id
+        self.worker_id = worker_id
+        self.work_id = work_id
 
 
 _aware = as_utc
@@ -128,8 +143,8 @@ class JobQueue:
                 candidate = s.scalar(stmt.order_by(Job.priority.desc(), Job.pk).limit(1))
             if candidate is None:
                 return None
-            now = utcnow()
             with transaction(self.sessions) as s:
+                now = clock(s)
                 taken = s.execute(
                     update(Job).where(Job.pk == candidate, Job.state == QUEUED)
                     .values(state=RUNNING, worker_id=worker_id, heartbeat_at=now, started_at=now,
@@ -143,44 +158,66 @@ class JobQueue:
                     return job
         return None
 
-    def progress(self, job_id: str, fraction: float, message: str, preview: dict | None, persist_event: bool) -> None:
+    # A running job is written only by the worker that claimed it: each write below is one UPDATE whose
+    # WHERE says "still running, still this worker's". It holds the row (on SQLite, the database) until
+    # commit, so recovery cannot re-queue the job between the check and the write; a worker that lost the
+    # job gets LostJob instead of overwriting the new owner's progress or state.
+
+    def progress(self, job_id: str, fraction: float, message: str, preview: dict | None, persist_event: bool,
+                 *, worker_id: str) -> None:
+        values = {"progress": max(0.0, min(1.0, float(fraction))), "message": message[:2000]}
+        if preview is not None:
+            values["preview"] = preview
         with transaction(self.sessions) as s:
-            job = s.scalar(select(Job).where(Job.id == job_id))
-            job.progress = max(0.0, min(1.0, float(fraction)))
-            job.message = message[:2000]
-            if preview is not None:
-                job.preview = preview
-            job.heartbeat_at = utcnow()
+            job = self._owned(s, job_id, worker_id, values)
+            if job is None:
+                raise LostJob(job_id, worker_id)
             if persist_event:
                 self._event(s, job, "progress", job.progress, job.message, preview)
 
-    def add_work_event(self, job_id: str, work_id: str, partial: bool) -> None:
+    def add_work_event(self, job_id: str, work_id: str, partial: bool, *, worker_id: str) -> None:
         with transaction(self.sessions) as s:
-            job = s.scalar(select(Job).where(Job.id == job_id))
+            job = self._owned(s, job_id, worker_id)
+            if job is None:
+                raise LostJob(job_id, worker_id, work_id=work_id)
             job.work_ids = [*(job.work_ids or []), work_id]
             self._event(s, job, "work", job.progress, "kept a work", {"work_id": work_id, "partial": partial})
 
-    def finish(self, job_id: str, state: str, error: str | None = None, message: str | None = None) -> Job:
+    def finish(self, job_id: str, state: str, error: str | None = None, message: str | None = None,
+               *, worker_id: str) -> Job:
         assert state in FINISHED_STATES
         with transaction(self.sessions) as s:
-            job = s.scalar(select(Job).where(Job.id == job_id))
-            job.state = state
-            job.error = error
-            job.finished_at = utcnow()
-            if state == "succeeded":
-                job.progress = 1.0
-            job.message = message or state
+            values = {"state": state, "error": error, "finished_at": clock(s), "message": message or state}
+            if state == SUCCEEDED:
+                values["progress"] = 1.0
+            job = self._owned(s, job_id, worker_id, values)
+            if job is None:
+                raise LostJob(job_id, worker_id)
             self._event(s, job, "state", job.progress, job.message, {"state": state, "error": error})
             return job
 
-    def requeue(self, job_id: str, reason: str) -> Job:
+    def requeue(self, job_id: str, reason: str, *, worker_id: str) -> Job:
         """Put a running job back in the queue without spending an attempt (the worker is shutting down)."""
+        values = {"state": QUEUED, "worker_id": None, "message": f"re-queued: {reason}",
+                  "attempts": case((Job.attempts > 0, Job.attempts - 1), else_=0)}
         with transaction(self.sessions) as s:
-            job = s.scalar(select(Job).where(Job.id == job_id))
-            job.state, job.worker_id, job.message = QUEUED, None, f"re-queued: {reason}"
-            job.attempts = max(0, job.attempts - 1)
+            job = self._owned(s, job_id, worker_id, values)
+            if job is None:
+                raise LostJob(job_id, worker_id)
             self._event(s, job, "state", job.progress, job.message, {"state": QUEUED, "reason": reason})
             return job
+
+    @staticmethod
+    def _owned(s: Session, job_id: str, worker_id: str, values: dict | None = None) -> Job | None:
+        """Apply `values` (and a heartbeat) if the job is still running on this worker; the job after, or None."""
+        changed = s.execute(
+            update(Job).where(Job.id == job_id, Job.state == RUNNING, Job.worker_id == worker_id)
+            .values(heartbeat_at=clock(s), **(values or {}))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not changed:
+            return None
+        return s.scalar(select(Job).where(Job.id == job_id))
 
     def is_cancel_requested(self, job_id: str) -> bool:
         with self.sessions() as s:
@@ -203,10 +240,16 @@ class JobQueue:
                 self._event(s, job, "state", job.progress, "cancelled", {"state": CANCELLED})
             return job
 
-    def heartbeat(self, job_ids: list[str]) -> None:
-        if job_ids:
+    def heartbeat(self, running: dict[str, str]) -> None:
+        """Say the workers are alive: `running` maps each job id to the id of the worker running it.
+
+        A job another worker has taken over is left alone, so a stale worker can't hide its new owner's death."""
+        if running:
             with transaction(self.sessions) as s:
-                s.execute(update(Job).where(Job.id.in_(job_ids), Job.state == RUNNING).values(heartbeat_at=utcnow()))
+                now = clock(s)
+                for job_id, worker_id in running.items():
+                    s.execute(update(Job).where(Job.id == job_id, Job.state == RUNNING, Job.worker_id == worker_id)
+                              .values(heartbeat_at=now).execution_options(synchronize_session=False))
 
     # ---- pause / resume -----------------------------------------------------------------------
     def is_paused(self) -> bool:
@@ -228,26 +271,42 @@ class JobQueue:
         `is_alive(worker_id)` says True/False when it can tell (same machine) or None (then the heartbeat decides).
         """
         actions = []
-        now = utcnow()
         with transaction(self.sessions) as s:
-            for job in s.scalars(select(Job).where(Job.state == RUNNING)):
+            now = database_now(s)  # heartbeats were written by the database's clock on PostgreSQL: compare with it
+            for job in list(s.scalars(select(Job).where(Job.state == RUNNING))):
                 alive = is_alive(job.worker_id or "")
                 stale = (now - (_aware(job.heartbeat_at) or now)) > STALE_AFTER
                 if alive or (alive is None and not stale):
                     continue
                 reason = f"worker {job.worker_id} stopped while running attempt {job.attempts}"
                 if job.cancel_requested:
-                    job.state, job.finished_at, job.message = CANCELLED, now, "cancelled"
-                    self._event(s, job, "state", job.progress, job.message, {"state": CANCELLED})
+                    values = {"state": CANCELLED, "finished_at": now, "message": "cancelled"}
+                    data = {"state": CANCELLED}
                 elif job.attempts < job.max_attempts:
-                    job.state, job.worker_id, job.message = QUEUED, None, f"re-queued: {reason}"
-                    self._event(s, job, "state", job.progress, job.message, {"state": QUEUED, "reason": reason})
+                    values = {"state": QUEUED, "worker_id": None, "message": f"re-queued: {reason}"}
+                    data = {"state": QUEUED, "reason": reason}
                 else:
-                    job.state, job.finished_at = INTERRUPTED, now
-                    job.error = job.message = f"interrupted: {reason}; no attempts left ({job.max_attempts})"
-                    self._event(s, job, "state", job.progress, job.message, {"state": INTERRUPTED, "reason": reason})
+                    message = f"interrupted: {reason}; no attempts left ({job.max_attempts})"
+                    values = {"state": INTERRUPTED, "finished_at": now, "error": message, "message": message}
+                    data = {"state": INTERRUPTED, "reason": reason}
+                silent_since = None if alive is False else now - STALE_AFTER  # judged by its heartbeat
+                if not self._still_orphaned(s, job, values, silent_since):
+                    continue
+                s.refresh(job)
+                self._event(s, job, "state", job.progress, job.message, data)
                 actions.append((job.id, job.state))
         return actions
+
+    @staticmethod
+    def _still_orphaned(s: Session, job: Job, values: dict, silent_since: datetime | None) -> bool:
+        """Apply `values` only if the job is still the attempt we looked at (and still silent, when judged by its
+        heartbeat): meanwhile its worker may have finished it or beaten again, or another worker claimed it."""
+        where = [Job.pk == job.pk, Job.state == RUNNING, Job.worker_id == job.worker_id, Job.attempts == job.attempts]
+        if silent_since is not None:
+            where.append(Job.heartbeat_at < silent_since)
+        changed = s.execute(update(Job).where(*where).values(**values)
+                            .execution_options(synchronize_session=False)).rowcount
+        return bool(changed)
 
     # ---- helpers ------------------------------------------------------------------------------
     @staticmethod

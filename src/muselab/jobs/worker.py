@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from muselab.engines import Cancelled, EngineError, Limits, Output, get_task
 from muselab.errors import StudioError
 from muselab.jobs.models import CANCELLED, FAILED, QUEUED, SUCCEEDED, Job
-from muselab.jobs.queue import local_worker_id, make_is_alive
+from muselab.jobs.queue import LostJob, local_worker_id, make_is_alive
 
 if TYPE_CHECKING:
     from muselab.studio import Studio
@@ -30,8 +30,11 @@ class JobContext:
     """The Context (see muselab.engines) given to an engine running as a job."""
 
     def __init__(self, studio: Studio, job: Job, cancel_event: threading.Event):
+        if not job.worker_id:
+            raise ValueError(f"job {job.id} has no worker: run a job returned by JobQueue.claim")
         self.studio = studio
         self.job = job
+        self.worker_id = job.worker_id  # the claim's owner: every write to the job says who it is from
         self.workdir: Path = studio.settings.jobs_dir / job.id
         self.limits = Limits.from_settings(studio.settings)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -45,7 +48,12 @@ class JobContext:
         now = time.monotonic()
         if now - self._last_persist >= PERSIST_EVERY or fraction >= 1.0:
             self._last_persist = now
-            self.studio.queue.progress(self.job.id, fraction, message, preview, persist_event=True)
+            try:
+                self.studio.queue.progress(self.job.id, fraction, message, preview, persist_event=True,
+                                           worker_id=self.worker_id)
+            except LostJob:
+                self.cancel_event.set()  # helper threads of the engine stop too
+                raise
         self.check_cancelled()
 
     def check_cancelled(self) -> None:
@@ -73,7 +81,11 @@ class JobContext:
             raise EngineError(f"input work {work_id!r} not found in the library") from exc
 
     def emit(self, output: Output) -> str:
-        work = self.studio.keep_output(self.job, output, earlier=self._outputs_kept)
+        try:
+            work = self.studio.keep_output(self.job, output, earlier=self._outputs_kept)
+        except LostJob:
+            self.cancel_event.set()
+            raise
         self.emitted_ids.append(work.id)
         self._outputs_kept.append(work.id)
         return work.id
@@ -92,9 +104,18 @@ def run_job(studio: Studio, job: Job, cancel_event: threading.Event | None = Non
     """Run one claimed job to its end; returns its final state. Never raises for an engine's failure.
 
     If `shutting_down` is set when the engine stops, the job goes back to the queue instead of being
-    cancelled: a planned restart must not lose work in flight."""
+    cancelled: a planned restart must not lose work in flight. If another worker took the job over
+    (recovery judged this one dead), this attempt stops and leaves the job to it; returns its state now."""
     cancel_event = cancel_event or threading.Event()
     ctx = JobContext(studio, job, cancel_event)
+    try:
+        return _run(studio, job, ctx, shutting_down)
+    except LostJob as lost:
+        return _give_up(studio, job, ctx, lost)
+
+
+def _run(studio: Studio, job: Job, ctx: JobContext, shutting_down: threading.Event | None) -> str:
+    worker_id = ctx.worker_id
     try:
         spec = get_task(job.task)
         recipe = spec.recipe_class().model_validate(job.recipe)
@@ -102,23 +123,37 @@ def run_job(studio: Studio, job: Job, cancel_event: threading.Event | None = Non
         for output in outputs or []:
             work = studio.keep_output(job, output, earlier=ctx._outputs_kept)
             ctx._outputs_kept.append(work.id)
-        studio.queue.finish(job.id, SUCCEEDED, message=f"done: {len(ctx._outputs_kept)} work(s)")
+        studio.queue.finish(job.id, SUCCEEDED, message=f"done: {len(ctx._outputs_kept)} work(s)", worker_id=worker_id)
         return SUCCEEDED
+    except LostJob:
+        raise
     except Cancelled:
         if shutting_down is not None and shutting_down.is_set() and not studio.queue.is_cancel_requested(job.id):
-            studio.queue.requeue(job.id, "the worker was stopped; the job will run again on the next start")
+            studio.queue.requeue(job.id, "the worker was stopped; the job will run again on the next start",
+                                 worker_id=worker_id)
             return QUEUED
         studio.library.mark_status(ctx.emitted_ids, "partial", "kept before the job was cancelled")
-        studio.queue.finish(job.id, CANCELLED, message="cancelled")
+        studio.queue.finish(job.id, CANCELLED, message="cancelled", worker_id=worker_id)
         return CANCELLED
     except BaseException as exc:  # the job fails; the worker and every saved Work stay
         if not isinstance(exc, (EngineError, StudioError, ValidationError)):
             log.error("job %s (%s) failed:\n%s", job.id, job.task, traceback.format_exc())
         studio.library.mark_status(ctx.emitted_ids, "partial", "kept before the job failed")
-        studio.queue.finish(job.id, FAILED, error=describe_error(exc), message="failed")
+        studio.queue.finish(job.id, FAILED, error=describe_error(exc), message="failed", worker_id=worker_id)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         return FAILED
+
+
+def _give_up(studio: Studio, job: Job, ctx: JobContext, lost: LostJob) -> str:
+    """Another worker runs the job now: stop, label what this attempt kept, and leave the job's state to it.
+
+    (An engine that swallowed LostJob ends up here too: its handler's finish() raises it again.)"""
+    ctx.cancel_event.set()
+    log.warning("job %s was taken over while worker %s still ran it; this attempt stops", job.id, ctx.worker_id)
+    kept = [*ctx._outputs_kept, *([lost.work_id] if lost.work_id else [])]
+    studio.library.mark_status(kept, "partial", "kept by an attempt that lost the job to another worker")
+    return studio.queue.get(job.id).state
 
 
 class Executor(Protocol):
@@ -134,7 +169,10 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """A pool of worker threads taking jobs from the durable queue, with heartbeats and crash recovery."""
+    """A pool of worker threads taking jobs from the durable queue, with heartbeats and crash recovery.
+
+    Each thread claims as `<worker_id>.<n>`, so the queue can tell two attempts of one job apart even
+    when both ran in this process (a job re-queued while a stalled thread still ran it)."""
 
     def __init__(self, studio: Studio, workers: int = 2, poll_seconds: float = 0.5):
         self.studio = studio
@@ -146,12 +184,17 @@ class LocalExecutor:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._running: dict[str, threading.Event] = {}
+        self._owners: dict[str, str] = {}  # job id -> the thread's worker id that runs it
         self._lock = threading.Lock()
+
+    def _thread_tokens(self) -> set[str]:
+        return {f"{self.token}.{i}" for i in range(self.workers)}
 
     def start(self) -> None:
         self.recover()
         for i in range(self.workers):
-            thread = threading.Thread(target=self._loop, name=f"muselab-worker-{i}", daemon=True)
+            thread = threading.Thread(target=self._loop, args=(local_worker_id(f"{self.token}.{i}"),),
+                                      name=f"muselab-worker-{i}", daemon=True)
             thread.start()
             self._threads.append(thread)
         beat = threading.Thread(target=self._heartbeat_loop, name="muselab-heartbeat", daemon=True)
@@ -159,7 +202,7 @@ class LocalExecutor:
         self._threads.append(beat)
 
     def recover(self) -> list[tuple[str, str]]:
-        actions = self.studio.queue.recover(make_is_alive({self.token}))
+        actions = self.studio.queue.recover(make_is_alive(self._thread_tokens()))
         for job_id, state in actions:
             log.warning("job %s was orphaned by a stopped worker; now %s", job_id, state)
         return actions
@@ -177,6 +220,11 @@ class LocalExecutor:
     def wake(self) -> None:
         self._wake.set()
 
+    @staticmethod
+    def one_off_id(job_id: str) -> str:
+        """A worker id for running one job outside the pool (the CLI), unique so two such runs never share it."""
+        return f"{LocalExecutor.__name__}-cli:{job_id}:{secrets.token_hex(4)}"
+
     def cancel(self, job_id: str) -> None:
         with self._lock:
             event = self._running.get(job_id)
@@ -187,10 +235,10 @@ class LocalExecutor:
         with self._lock:
             return list(self._running)
 
-    def _loop(self) -> None:
+    def _loop(self, worker_id: str) -> None:
         while not self._stop.is_set():
             try:
-                job = self.studio.queue.claim(self.worker_id)
+                job = self.studio.queue.claim(worker_id)
             except Exception:
                 log.exception("could not claim a job; retrying")
                 job = None
@@ -201,17 +249,22 @@ class LocalExecutor:
             cancel_event = threading.Event()
             with self._lock:
                 self._running[job.id] = cancel_event
+                self._owners[job.id] = worker_id
             try:
                 run_job(self.studio, job, cancel_event, shutting_down=self._stop)
             finally:
                 with self._lock:
-                    self._running.pop(job.id, None)
+                    if self._owners.get(job.id) == worker_id:  # (another thread may run it again by now)
+                        self._running.pop(job.id, None)
+                        self._owners.pop(job.id, None)
 
     def _heartbeat_loop(self) -> None:
         last_recover = time.monotonic()
         while not self._stop.wait(5.0):
             try:
-                self.studio.queue.heartbeat(self.running())
+                with self._lock:
+                    owners = dict(self._owners)
+                self.studio.queue.heartbeat(owners)
                 if time.monotonic() - last_recover > 30:
                     last_recover = time.monotonic()
                     self.recover()

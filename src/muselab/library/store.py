@@ -7,17 +7,17 @@ import mimetypes
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Select, delete, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from muselab.db import is_sqlite, transaction
+from muselab.db import is_sqlite, lock_names, transaction
 from muselab.errors import InvalidInput, NotFound
 from muselab.ids import as_utc, new_id, utcnow
 from muselab.library import search_text
-from muselab.library.blobs import BlobStore
+from muselab.library.blobs import BlobStore, Staged
 from muselab.library.models import Board, BoardWork, Work, WorkLink, WorkTag
 from muselab.library.validate import safe_name, work_id
 
@@ -25,6 +25,7 @@ KINDS = ("text", "image", "midi", "audio", "score", "video", "model", "corpus", 
 AUTHORSHIP = ("ai", "human", "co-created")
 MAX_TEXT_CONTENT = 100_000
 THUMB_SIZE = 320
+MAX_THUMB_PIXELS = 50_000_000  # decoding more would take gigabytes: such a picture is kept without a thumbnail
 
 
 @dataclass
@@ -35,6 +36,8 @@ class NewWork:
     media_type: str
     data: bytes | None = None
     path: Path | None = None
+    stream: BinaryIO | None = None  # read to its end straight into the blob store (an upload)
+    max_bytes: int | None = None  # content larger than this is refused with TooLarge while it is read
     title: str = ""
     filename: str | None = None
     text: str | None = None
@@ -81,26 +84,58 @@ class Library:
 
     # ---- adding -------------------------------------------------------------------------------
     def add(self, new: NewWork, session: Session | None = None) -> Work:
-        """Store the bytes, then the metadata; returns the new Work."""
+        """Store the bytes, then the metadata; returns the new Work.
+
+        The bytes are staged (written and hashed) first, outside any lock; the row and the blob then go in
+        together in one transaction (see _keep_blobs), so a concurrent delete of the same bytes cannot
+        leave the new Work pointing at nothing."""
         if new.kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)} (got {new.kind!r})", "kind")
         if new.authorship not in AUTHORSHIP:
             raise InvalidInput(f"authorship must be one of {', '.join(AUTHORSHIP)}", "authorship")
         if new.filename:
             new.filename = safe_name(new.filename, "filename", 255)
+        staged = self._stage(new)
+        thumb = None
+        try:
+            if new.media_type.startswith("image/"):
+                thumb = self._thumbnail(staged.path)
+            work = self._new_row(new, staged, thumb)
+
+            def insert(s: Session) -> Work:
+                s.add(work)
+                s.flush()  # the row is written before the blobs are locked: see _keep_blobs
+                self._index(s, work)
+                self._keep_blobs(s, [staged, thumb] if thumb else [staged])
+                return work
+
+            if session is not None:
+                return insert(session)
+            with transaction(self.sessions) as s:
+                return insert(s)
+        finally:  # once placed, the blob no longer needs the staged copy (the lock keeps it until commit)
+            for leftover in (staged, thumb):
+                if leftover is not None:
+                    self.blobs.discard(leftover)
+
+    def _stage(self, new: NewWork) -> Staged:
+        """The Work's content written to a staged file; the first of data, path and stream that is given."""
         if new.data is not None:
-            sha, size = self.blobs.put_bytes(new.data)
-        elif new.path is not None:
-            sha, size = self.blobs.put_file(Path(new.path))
-        else:
-            raise InvalidInput("a work needs content (data or path)", "content")
+            return self.blobs.stage(new.data, new.max_bytes)
+        if new.path is not None:
+            return self.blobs.stage(Path(new.path), new.max_bytes)
+        if new.stream is not None:
+            return self.blobs.stage(new.stream, new.max_bytes)
+        raise InvalidInput("a work needs content (data, path or stream)", "content")
+
+    def _new_row(self, new: NewWork, staged: Staged, thumb: Staged | None) -> Work:
         text_content = new.text
-        if text_content is None and new.media_type.startswith("text/") and size <= MAX_TEXT_CONTENT:
-            text_content = self.blobs.read_bytes(sha).decode("utf-8", errors="replace")
-        thumb = self._thumbnail(sha) if new.media_type.startswith("image/") else None
+        if text_content is None and new.media_type.startswith("text/") and staged.size <= MAX_TEXT_CONTENT:
+            text_content = staged.path.read_bytes().decode("utf-8", errors="replace")
         work = Work(
             id=new.id or new_id(), kind=new.kind, media_type=new.media_type, title=(new.title or "")[:500],
-            filename=new.filename, sha256=sha, size=size, thumb_sha256=thumb, task=new.task, recipe=new.recipe,
+            filename=new.filename, sha256=staged.sha256, size=staged.size,
+            thumb_sha256=thumb.sha256 if thumb else None, task=new.task, recipe=new.recipe,
             model=new.model, model_hash=new.model_hash, seed=new.seed, authorship=new.authorship,
             status=new.status, job_id=new.job_id, text_content=(text_content or None) and text_content[:MAX_TEXT_CONTENT],
             meta=new.meta or {}, starred=new.starred, rating=new.rating, created_at=new.created_at or utcnow(),
@@ -109,29 +144,33 @@ class Library:
             work.title, text_content, *search_text.recipe_strings(new.recipe), *(new.tags or []))
         work.tags = [WorkTag(tag=safe_name(t, "tag")) for t in dict.fromkeys(new.tags or [])]
         work.parent_links = [WorkLink(parent_id=work_id(p, "parents")) for p in dict.fromkeys(new.parents or [])]
+        return work
 
-        def insert(s: Session) -> Work:
-            s.add(work)
-            s.flush()
-            self._index(s, work)
-            return work
+    def _keep_blobs(self, s: Session, staged: list[Staged]) -> None:
+        """Make sure each blob the new row points at is in place, before the row commits.
 
-        if session is not None:
-            return insert(session)
-        with transaction(self.sessions) as s:
-            return insert(s)
+        Under each blob's lock a delete either finished first (then the blob is missing and the staged
+        copy goes in) or waits for this commit (then it sees the new row and keeps the blob). On SQLite
+        the "lock" is the database write lock, which the caller's flush of the row already took: adder
+        and deleter both write before they look, so they cannot interleave."""
+        lock_names(s, [blob.sha256 for blob in staged])
+        for blob in staged:
+            self.blobs.place(blob)
 
-    def _thumbnail(self, sha: str) -> str | None:
+    def _thumbnail(self, source: Path) -> Staged | None:
+        """A small PNG of the picture, staged like any blob; None when Pillow can't read it or it is too big."""
         try:
             from PIL import Image
 
-            with Image.open(self.blobs.path(sha)) as image:
+            with Image.open(source) as image:  # reads the header only; pixels are decoded by thumbnail()
+                if image.width * image.height > MAX_THUMB_PIXELS:
+                    return None
                 image.thumbnail((THUMB_SIZE, THUMB_SIZE))
                 if image.mode not in ("RGB", "RGBA"):
                     image = image.convert("RGBA")
                 out = io.BytesIO()
                 image.save(out, format="PNG", optimize=True)
-            return self.blobs.put_bytes(out.getvalue())[0]
+            return self.blobs.stage(out.getvalue())
         except Exception:  # a picture Pillow can't read still gets stored, just without a thumbnail
             return None
 
@@ -287,18 +326,54 @@ class Library:
             return work
 
     def delete(self, id: str) -> None:
-        """Remove a Work; its bytes go too unless another Work shares them."""
-        with transaction(self.sessions) as s:
-            work = self.get(id, s)
-            shas = {work.sha256, work.thumb_sha256} - {None}
-            if self.sqlite:
-                s.execute(text("DELETE FROM works_fts WHERE rowid = :pk"), {"pk": work.pk})
-            s.delete(work)
-            s.flush()
-            still_used = set(s.scalars(select(Work.sha256).where(Work.sha256.in_(shas)))) | set(
-                s.scalars(select(Work.thumb_sha256).where(Work.thumb_sha256.in_(shas))))
-        for sha in shas - still_used:
-            self.blobs.delete(sha)
+        """Remove a Work; its bytes go too unless another Work shares them.
+
+        Unused blobs are moved to the trash inside the transaction, under their locks (see _keep_blobs),
+        and emptied only after the commit; if the commit fails they are put back."""
+        trashed: list[tuple[str, Path]] = []
+        try:
+            with transaction(self.sessions) as s:
+                work = self.get(id, s)
+                shas = {work.sha256, work.thumb_sha256} - {None}
+                if self.sqlite:
+                    s.execute(text("DELETE FROM works_fts WHERE rowid = :pk"), {"pk": work.pk})
+                s.delete(work)
+                s.flush()  # written before the blobs are locked, as in add: on SQLite this write is the lock
+                lock_names(s, shas)
+                # read after the lock: at PostgreSQL's default READ COMMITTED this sees every add that
+                # committed before it; an add still to commit waits for the lock and puts the blob back
+                for sha in sorted(shas - self._shas_in_use(s, shas)):
+                    if (moved := self.blobs.trash(sha)) is not None:
+                        trashed.append((sha, moved))
+        except BaseException:
+            for sha, moved in trashed:
+                self.blobs.untrash(sha, moved)
+            raise
+        for _, moved in trashed:
+            self.blobs.empty_trash(moved)
+
+    @staticmethod
+    def _shas_in_use(s: Session, shas: set[str]) -> set[str]:
+        """Which of these blobs a Work points at, as its content or its thumbnail."""
+        if not shas:
+            return set()
+        return set(s.scalars(select(Work.sha256).where(Work.sha256.in_(shas)))) | set(
+            s.scalars(select(Work.thumb_sha256).where(Work.thumb_sha256.in_(shas))))
+
+    def recover(self) -> None:
+        """Tidy what a killed process left in the blob store; the studio calls this once at start.
+
+        A trashed blob a Work still points at goes back (its delete never committed); other trash and
+        staged uploads nobody has touched for a while are removed."""
+        trashed = self.blobs.trashed()
+        with self.sessions() as s:
+            in_use = self._shas_in_use(s, set(trashed.values()))
+        for moved, sha in trashed.items():
+            if sha in in_use:
+                self.blobs.untrash(sha, moved)
+            else:
+                self.blobs.empty_trash(moved)
+        self.blobs.remove_stale_incoming()
 
     def mark_status(self, ids: list[str], status: str, note: str | None = None) -> None:
         if not ids:
