@@ -236,8 +236,23 @@ def test_midi_inputs_are_bounded_by_notes(tmp_path):
     path = tmp_path / "dense.mid"
     pm.write(str(path))
     ctx = LocalContext(inputs={"m": path}, limits=Limits(max_input_notes=1000))
-    with pytest.raises(EngineError, match="3,000 notes"):
+    with pytest.raises(EngineError, match="more than 1,000 notes"):
         run_task("music.continue", {"primer_work_id": "m", "bars": 2}, ctx)
+
+
+def test_the_note_scan_agrees_with_mido_on_real_files():
+    from pathlib import Path
+
+    import mido
+    import music21
+
+    from muselab.music.midi_io import count_note_ons
+
+    files = sorted(Path(music21.__file__).parent.rglob("*.mid"))[:25]
+    assert len(files) >= 10
+    for path in files:
+        expected = sum(1 for track in mido.MidiFile(path).tracks for m in track if m.type == "note_on" and m.velocity)
+        assert count_note_ons(path.read_bytes(), 10**9) == expected, path.name
 
 
 def _corpus(tmp_path):
