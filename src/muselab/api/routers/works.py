@@ -14,7 +14,7 @@ from starlette.background import BackgroundTask
 
 from muselab.api.deps import get_studio
 from muselab.errors import InvalidInput, NotFound, TooLarge
-from muselab.library import archive
+from muselab.library import archive, media
 from muselab.library.store import KINDS, WorkFilter, default_filename, work_to_dict
 from muselab.studio import Studio
 
@@ -100,10 +100,13 @@ def get_work(work_id: str, studio: Studio = Depends(get_studio)):
 
 @router.get("/works/{work_id}/content")
 def get_content(work_id: str, download: bool = False, studio: Studio = Depends(get_studio)):
+    """The Work's file. Only passive types (raster images, audio, video, plain text) show inline; the rest is
+    a download, and never runs as a page of this studio (nosniff, a sandboxing CSP, no executable type)."""
     work = studio.library.get(work_id)
-    return FileResponse(studio.library.content_path(work), media_type=work.media_type,
-                        filename=work.filename or default_filename(work),
-                        content_disposition_type="attachment" if download else "inline")
+    inline = media.is_inline(work.media_type) and not download
+    return FileResponse(studio.library.content_path(work), media_type=media.served_type(work.media_type),
+                        filename=work.filename or default_filename(work), headers=dict(media.CONTENT_HEADERS),
+                        content_disposition_type="inline" if inline else "attachment")
 
 
 @router.get("/works/{work_id}/thumbnail")
@@ -112,7 +115,7 @@ def get_thumbnail(work_id: str, studio: Studio = Depends(get_studio)):
     if not work.thumb_sha256:
         raise NotFound(f"work {work_id} has no thumbnail", "work_id")
     return FileResponse(studio.library.blobs.path(work.thumb_sha256), media_type="image/png",
-                        headers={"Cache-Control": "max-age=86400"})
+                        headers={"Cache-Control": "max-age=86400", **media.CONTENT_HEADERS})
 
 
 @router.patch("/works/{work_id}")
