@@ -1,11 +1,15 @@
-"""What the studio sends to browsers: user files can't run as its pages."""
+"""What the studio sends to browsers: user files can't run as its pages; and the HTTP faces of import and
+export answer bad or oversized input with a 4xx and leave no temporary files."""
 
 import io
+import json
+import zipfile
 
 import pytest
 from fastapi.testclient import TestClient
 
 from muselab.api.app import create_app
+from muselab.library import archive
 from muselab.library.media import CONTENT_HEADERS
 
 STEALER = b"""<!doctype html><script>
@@ -71,3 +75,32 @@ def test_passive_files_show_inline_with_the_same_protective_headers(client):
     r = client.get(f"/v1/works/{data['id']}/content")
     assert r.headers["content-type"] == "application/json" and r.headers["content-disposition"].startswith(
         "attachment"), "a passive type that isn't shown inline keeps its type, as a download"
+
+
+# ---- export / import over HTTP ---------- -------------------------------------------------------------------
+
+def _leftovers(studio) -> list[str]:
+    return [p.name for p in studio.settings.data_dir.iterdir() if p.name.startswith((".export-", ".import-"))]
+
+
+def test_export_leaves_no_temporary_folder_behind(client, sqlite_studio):
+    work = _upload(client, "a.txt", b"hello", "text/plain")
+    for _ in range(3):
+        r = client.post("/v1/export", json={"ids": [work["id"]]})
+        assert r.status_code == 200 and zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    assert client.post("/v1/export", json={"ids": ["0123456789abcdef"]}).status_code == 404
+    assert _leftovers(sqlite_studio) == [], "neither after a download nor after an error"
+
+
+def test_import_over_http_names_the_bad_field_and_limits_the_size(client, sqlite_studio, monkeypatch):
+    entry = {"id": '"><img src=y onerror=alert(1)>', "kind": "text", "media_type": "text/plain",
+             "sha256": "0" * 64}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("manifest.json", json.dumps({"format": "muselab-export", "version": 1, "works": [entry]}))
+    r = client.post("/v1/import", files={"file": ("x.zip", buf.getvalue(), "application/zip")})
+    assert r.status_code == 422 and r.json()["field"] == "works[0].id", r.text
+    monkeypatch.setattr(archive, "MAX_IMPORT_BYTES", 100)
+    r = client.post("/v1/import", files={"file": ("x.zip", buf.getvalue(), "application/zip")})
+    assert r.status_code == 413 and r.json()["field"] == "file"
+    assert client.get("/v1/works").json()["total"] == 0 and _leftovers(sqlite_studio) == []

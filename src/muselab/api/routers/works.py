@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +11,6 @@ from typing import Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.background import BackgroundTask
 
 from muselab.api.deps import get_studio
 from muselab.errors import InvalidInput, NotFound, TooLarge
@@ -180,19 +180,46 @@ def delete_board(board: str, studio: Studio = Depends(get_studio)):
     return Response(status_code=204)
 
 
+class _TemporaryFileResponse(FileResponse):
+    """A file sent once, then removed with its folder, however the sending ends (done, failed, disconnected)."""
+
+    def __init__(self, folder: Path, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.folder = folder
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @router.post("/export")
 def export_works(request: ExportRequest, studio: Studio = Depends(get_studio)):
     """A zip with the Works' files and a manifest of their recipes, tags, boards and links."""
-    tmp = Path(tempfile.mkdtemp()) / "muselab-export.zip"
-    archive.export_zip(studio.library, tmp, request.ids, request.board, request.with_parents)
-    return FileResponse(tmp, media_type="application/zip", filename="muselab-export.zip",
-                        background=BackgroundTask(lambda: tmp.unlink(missing_ok=True)))
+    # In the data folder: exports can be large, and the system's temp folder may be memory.
+    folder = Path(tempfile.mkdtemp(prefix=".export-", dir=studio.settings.data_dir))
+    try:
+        path = folder / "muselab-export.zip"
+        archive.export_zip(studio.library, path, request.ids, request.board, request.with_parents)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return _TemporaryFileResponse(folder, path, media_type="application/zip", filename="muselab-export.zip")
 
 
 @router.post("/import")
-def import_works(file: UploadFile = File(...), studio: Studio = Depends(get_studio)):
-    with tempfile.NamedTemporaryFile(suffix=".zip") as tmp:
+def import_works(request: Request, file: UploadFile = File(...), studio: Studio = Depends(get_studio)):
+    """Add the Works of an export zip; all or nothing. At most archive.MAX_IMPORT_BYTES."""
+    limit = archive.MAX_IMPORT_BYTES
+    if int(request.headers.get("content-length") or 0) > limit + (1 << 16):
+        raise TooLarge(f"the zip is larger than the {limit >> 20} MB an import takes", "file")
+    with tempfile.NamedTemporaryFile(suffix=".zip", prefix=".import-", dir=studio.settings.data_dir) as tmp:
+        copied = 0
         while chunk := file.file.read(1 << 20):
+            copied += len(chunk)
+            if copied > limit:  # counted, as a request may not say its length
+                raise TooLarge(f"the zip is larger than the {limit >> 20} MB an import takes", "file")
             tmp.write(chunk)
         tmp.flush()
         return archive.import_zip(studio.library, Path(tmp.name))
