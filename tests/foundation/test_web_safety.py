@@ -1,5 +1,5 @@
-"""What the studio sends to browsers: user files can't run as its pages; and the HTTP faces of import and
-export answer bad or oversized input with a 4xx and leave no temporary files."""
+"""What the studio sends to browsers: user files can't run as its pages; and the HTTP faces of import,
+export and lorebooks answer bad or oversized input with a 4xx and leave no temporary files."""
 
 import io
 import json
@@ -77,7 +77,7 @@ def test_passive_files_show_inline_with_the_same_protective_headers(client):
         "attachment"), "a passive type that isn't shown inline keeps its type, as a download"
 
 
-# ---- export / import over HTTP ---------- -------------------------------------------------------------------
+# ---- export / import / lorebook over HTTP -------------------------------------------------------------------
 
 def _leftovers(studio) -> list[str]:
     return [p.name for p in studio.settings.data_dir.iterdir() if p.name.startswith((".export-", ".import-"))]
@@ -104,3 +104,31 @@ def test_import_over_http_names_the_bad_field_and_limits_the_size(client, sqlite
     r = client.post("/v1/import", files={"file": ("x.zip", buf.getvalue(), "application/zip")})
     assert r.status_code == 413 and r.json()["field"] == "file"
     assert client.get("/v1/works").json()["total"] == 0 and _leftovers(sqlite_studio) == []
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"entries": {"a": 1}}, "entries.a"),
+    ({"entries": {"a": {"key": "dragon", "content": "x"}}}, "entries.a.key"),
+    ({"entries": {"a": {"key": ["dragon"], "content": "x", "order": "first"}}}, "entries.a.order"),
+    ({"entries": {"a": {"key": ["dragon"], "content": None}}}, "entries.a.content"),
+    ({"entries": [1]}, "entries[0]"),
+    ({"entries": [{"keys": ["a"], "content": "x", "priority": "high"}]}, "entries[0].priority"),
+    ({"entries": [{"keys": [3], "content": "x"}]}, "entries[0].keys[0]"),
+    ({"entries": "all"}, "entries"),
+    (5, "entries"),
+])
+def test_lorebook_import_answers_every_malformed_shape_with_422(client, body, field):
+    r = client.post("/v1/write/lorebook/import", files={"file": ("l.json", json.dumps(body), "application/json")})
+    assert r.status_code == 422 and r.json()["field"] == field, r.text
+
+
+def test_lorebook_import_refuses_unreadable_and_oversized_files(client, monkeypatch):
+    from muselab.api.routers import text
+
+    for data in (b"[" * 100_000, b"\xff\xfe\x00garbage", b"{nope"):
+        r = client.post("/v1/write/lorebook/import", files={"file": ("l.json", data, "application/json")})
+        assert r.status_code == 422 and r.json()["field"] == "file", r.text
+    monkeypatch.setattr(text, "MAX_LOREBOOK_BYTES", 1000)
+    big = json.dumps([{"keys": ["a"], "content": "x" * 2000}])
+    r = client.post("/v1/write/lorebook/import", files={"file": ("l.json", big, "application/json")})
+    assert r.status_code == 413 and r.json()["field"] == "file"
