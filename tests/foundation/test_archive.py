@@ -10,6 +10,7 @@ import pytest
 
 from muselab.config import Settings
 from muselab.errors import Conflict, InvalidInput, TooLarge
+from muselab.ids import as_utc
 from muselab.library import archive
 from muselab.library.store import NewWork, WorkFilter
 from muselab.studio import Studio
@@ -130,6 +131,7 @@ HOSTILE_ENTRIES = [  # (what, manifest works, the field the error must name)
     ("recipe not an object", [_entry(recipe="rm -rf /")], "works[0].recipe"),
     ("recipe nested 100 deep", [_entry(recipe=json.loads('{"a":' * 100 + "1" + "}" * 100))], "works[0].recipe"),
     ("NUL in details", [_entry(meta={"note": "a\x00b"})], "works[0].meta"),
+    ("NUL in title", [_entry(title="a\x00b")], "works[0].title"),
     ("seed beyond 64 bits", [_entry(seed=2**64)], "works[0].seed"),
     ("starred as text", [_entry(starred="yes")], "works[0].starred"),
     ("sha256 not hex", [_entry(sha256="z" * 64)], "works[0].sha256"),
@@ -147,6 +149,18 @@ def test_import_refuses_each_bad_field_naming_it(sqlite_studio, tmp_path, what, 
     assert caught.value.field == field, (what, caught.value.message)
     assert caught.value.status_code == 422
     assert _state(lib) == before, "nothing written"
+
+
+def test_import_takes_what_is_odd_but_harmless(sqlite_studio, tmp_path):
+    """Limits refuse what can't be stored or would be unsafe, not what is merely unusual."""
+    lib = sqlite_studio.library
+    entry = _entry(title="page\x0cbreak 秋", created_at="2024-05-01T12:00:00", media_type="text/plain; charset=utf-8",
+                   tags=[" 秋 "], boards=["b"], seed=-1, rating=0, starred=True, size=5, has_thumbnail=False,
+                   snippet="hello", recipe={"prompt": "x"}, meta={}, parents=[secrets.token_hex(11)])
+    assert archive.import_zip(lib, _zip(tmp_path / "odd.zip", [entry]))["added"] == [entry["id"]]
+    work = lib.get(entry["id"])
+    assert work.title == "page\x0cbreak 秋" and [t.tag for t in work.tags] == ["秋"]
+    assert as_utc(work.created_at).isoformat() == "2024-05-01T12:00:00+00:00", "a time without a zone is UTC"
 
 
 def test_import_refuses_duplicate_ids_and_malformed_manifests(sqlite_studio, tmp_path):

@@ -30,7 +30,6 @@ MAX_LIST = 1000  # tags, boards or parents of one Work
 _TASK = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 _JOB_ID = re.compile(r"[0-9a-f]{8,32}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and line breaks are fine in titles and texts
 
 
 def _plain(checker):
@@ -45,9 +44,10 @@ def _plain(checker):
     return AfterValidator(check)
 
 
-def _no_controls(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
+def _no_nul(value: str) -> str:
+    """Other control characters are only odd (a pasted form feed in a prompt); NUL can't be stored in PostgreSQL."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
     return value
 
 
@@ -121,14 +121,14 @@ class ManifestEntry(BaseModel):
     media_type: Annotated[Text, StringConstraints(max_length=120),
                           _pattern(MEDIA_TYPE, "a media type such as image/png or text/plain; charset=utf-8")]
     sha256: Annotated[Text, _pattern(_SHA256, "64 lowercase hex digits (the file's SHA-256)")]
-    title: Annotated[Text, StringConstraints(max_length=500), AfterValidator(_no_controls)] = ""
+    title: Annotated[Text, StringConstraints(max_length=500), AfterValidator(_no_nul)] = ""
     filename: Annotated[Text, StringConstraints(max_length=300),
                         _plain(lambda v: safe_name(v, "filename", 255))] | None = None
-    text: Annotated[Text, StringConstraints(max_length=MAX_TEXT_CONTENT), AfterValidator(_no_controls)] | None = None
+    text: Annotated[Text, StringConstraints(max_length=MAX_TEXT_CONTENT), AfterValidator(_no_nul)] | None = None
     task: Annotated[Text, _pattern(_TASK, "a task name such as text.generate (letters, digits, _ . : -)")] | None = None
     recipe: JsonObject | None = None
-    model: Annotated[Text, StringConstraints(max_length=200), AfterValidator(_no_controls)] | None = None
-    model_hash: Annotated[Text, StringConstraints(max_length=64), AfterValidator(_no_controls)] | None = None
+    model: Annotated[Text, StringConstraints(max_length=200), AfterValidator(_no_nul)] | None = None
+    model_hash: Annotated[Text, StringConstraints(max_length=64), AfterValidator(_no_nul)] | None = None
     seed: Annotated[int, Strict(), Field(ge=-(2**63), lt=2**63)] | None = None
     authorship: Annotated[Text, StringConstraints(max_length=32), _one_of(AUTHORSHIP)] = "ai"
     status: Literal["ok", "partial"] = "ok"
