@@ -5,6 +5,7 @@ import json
 import secrets
 import struct
 import zipfile
+from types import SimpleNamespace
 
 import pytest
 
@@ -244,6 +245,15 @@ def test_import_limits_each_size(sqlite_studio, tmp_path, monkeypatch):
                 archive.import_zip(lib, good)
     assert lib.list()[1] == 0
     assert archive.import_zip(lib, good)["added"], "within the limits it imports"
+
+
+def test_import_refuses_what_would_fill_the_disk(sqlite_studio, tmp_path, monkeypatch):
+    lib = sqlite_studio.library
+    path = _zip(tmp_path / "good.zip", [_entry(b"x" * 5000)], blobs=[b"x" * 5000])
+    monkeypatch.setattr(archive.shutil, "disk_usage", lambda _: SimpleNamespace(total=10**9, used=10**9, free=9000))
+    with pytest.raises(TooLarge, match="free"):
+        archive.import_zip(lib, path)
+    assert lib.list()[1] == 0
 
 
 def test_import_refuses_a_zip_whose_declared_sizes_lie(sqlite_studio, tmp_path):

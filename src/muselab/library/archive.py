@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import tempfile
 import zipfile
 import zlib
@@ -144,6 +145,7 @@ def import_zip(library: Library, source: Path) -> dict:
             _check_file_of(entry, f"works[{i}]", members)
         existing = _existing_ids(library, [w.id for w in works])
         new = [w for w in works if w.id not in existing]
+        _check_free_space(library, [members[f"blobs/{sha}"] for sha in {w.sha256 for w in new}])
         # The files go to a folder next to the blobs (same disk, and /tmp may be memory), removed however it ends.
         with tempfile.TemporaryDirectory(dir=library.blobs.root, prefix=".import-") as folder:
             files = {}
@@ -170,6 +172,16 @@ def _check_archive(source: Path) -> None:
     if record and record[zipfile._ECD_ENTRIES_TOTAL] > MAX_MEMBERS:
         raise TooLarge(f"the zip declares {record[zipfile._ECD_ENTRIES_TOTAL]} files; "
                        f"an import takes at most {MAX_MEMBERS}", "file")
+
+
+def _check_free_space(library: Library, files: list[zipfile.ZipInfo]) -> None:
+    """Each new file is on the library's disk twice for a moment (unpacked, then stored): a full disk
+    would fail the import half way, and everything else the studio writes with it."""
+    needed = 2 * sum(info.file_size for info in files)
+    free = shutil.disk_usage(library.blobs.root).free
+    if needed > free:
+        raise TooLarge(f"importing these files needs {needed >> 20} MB free on the library's disk; "
+                       f"{free >> 20} MB are", "file")
 
 
 def _members(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
