@@ -212,7 +212,8 @@ def export_works(request: ExportRequest, studio: Studio = Depends(get_studio)):
 def import_works(request: Request, file: UploadFile = File(...), studio: Studio = Depends(get_studio)):
     """Add the Works of an export zip; all or nothing. At most archive.MAX_IMPORT_BYTES."""
     limit = archive.MAX_IMPORT_BYTES
-    if int(request.headers.get("content-length") or 0) > limit + (1 << 16):
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + (1 << 16):  # says it is too big: not worth copying
         raise TooLarge(f"the zip is larger than the {limit >> 20} MB an import takes", "file")
     with tempfile.NamedTemporaryFile(suffix=".zip", prefix=".import-", dir=studio.settings.data_dir) as tmp:
         copied = 0
