@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -193,5 +194,87 @@ def test_demo_job_from_jobs_page_to_library_and_work_page(server, shots):
             page.screenshot(path=str(shots / "6-work.png"), full_page=True)
 
             assert not errors, errors
+        finally:
+            browser.close()
+
+
+# Strings that would run script or break out of markup if a page put them in HTML unescaped. None has a '/',
+# so the library takes them as titles, tags and board names; the ids go in directly, as an import before the
+# manifest was checked could have put them there (pages must still show such Works safely).
+HOSTILE_TITLE = """<img src=x onerror="window.__pwned='title'">Hostile 标题 "quoted" </div>"""
+HOSTILE_TAGS = ["<img src=x onerror=window.__pwned='tag'>", '" onmouseover="window.__pwned=1', "' autofocus onfocus='x"]
+HOSTILE_TEXT = "</div><img src=x onerror=window.__pwned='snippet'> 秋风"
+HOSTILE_IDS = ['"><svg onload=window.__pwned=1>', "javascript:alert(1)"]
+HOSTILE_BOARD = "<b onclick=window.__pwned=1>board"
+CSP_PROBE = """document.addEventListener('securitypolicyviolation',
+  e => (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile));"""
+
+
+def _hostile_library(data_dir: Path) -> list[str]:
+    """Works with hostile titles, tags, text, model, board and ids, written straight into the server's library."""
+    from muselab.config import Settings
+    from muselab.library.store import NewWork
+    from muselab.studio import Studio
+
+    studio = Studio(Settings(data_dir=data_dir))
+    try:
+        lib = studio.library
+        ids = [lib.add(NewWork(id=wid, kind="text", media_type="text/plain", data=HOSTILE_TEXT.encode(),
+                               title=HOSTILE_TITLE, tags=HOSTILE_TAGS, model=HOSTILE_TITLE, task="demo.text",
+                               recipe={"prompt": HOSTILE_TEXT})).id for wid in HOSTILE_IDS]
+        ids.append(lib.add(NewWork(kind="text", media_type="text/plain", data=HOSTILE_TEXT.encode(),
+                                   title=HOSTILE_TITLE, tags=HOSTILE_TAGS,
+                                   status="partial")).id)
+        lib.add_to_board(HOSTILE_BOARD, ids)
+        return ids
+    finally:
+        studio.close()
+
+
+def test_every_page_runs_under_the_csp_and_shows_hostile_library_text_as_text(server, shots, tmp_path):
+    """Each page in headless Chromium with a library full of markup: no console error, no CSP violation,
+    no script from the library run, and the Library shows the hostile title as plain text."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ids = _hostile_library(tmp_path / "data")
+    job = httpx.post(f"{server}/v1/jobs", json={"task": "demo.text", "recipe": {
+        "prompt": HOSTILE_TEXT, "steps": 1, "step_seconds": 0}}, timeout=10)
+    assert job.status_code == 201, job.text
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(15_000)
+            page.add_init_script(CSP_PROBE)
+            problems: list[str] = []
+            page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+            page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+                    if msg.type in ("error", "warning") else None)
+            page.on("response", lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
+
+            page.goto(f"{server}/")
+            csp = page.evaluate("() => fetch('/').then(r => r.headers.get('content-security-policy'))")
+            assert "script-src 'self';" in csp
+            nav = page.eval_on_selector_all(".nav a", "links => links.map(a => a.getAttribute('href'))")
+            assert {"/", "/jobs"} <= set(nav)
+            card = page.locator(".card").filter(has=page.locator(f".title[href='/works/{ids[-1]}']"))
+            expect(card.locator(".title")).to_have_text(HOSTILE_TITLE)
+            expect(card.locator(".tag")).to_have_count(len(HOSTILE_TAGS))
+            expect(page.locator("#works-count")).to_have_text(f"{len(ids) + 1} works")
+            page.screenshot(path=str(shots / "hostile-library.png"), full_page=True)
+            page.locator("[data-view=list]").click()
+            page.screenshot(path=str(shots / "hostile-library-list.png"), full_page=True)
+
+            work_pages = [f"/works/{quote(wid, safe='')}" for wid in ids]
+            for path in [*nav, "/jobs", *work_pages]:
+                page.goto(f"{server}{path}")
+                page.wait_for_load_state("networkidle")
+                state = page.evaluate("() => ({pwned: window.__pwned || null, csp: window.__csp || []})")
+                assert state == {"pwned": None, "csp": []}, (path, state)
+                assert not problems, (path, problems)
+                if path.startswith("/works/"):
+                    expect(page.locator(".work-meta h1")).to_have_text(HOSTILE_TITLE)
+            page.screenshot(path=str(shots / "hostile-work.png"), full_page=True)
         finally:
             browser.close()

@@ -51,9 +51,10 @@ def test_paint_page_has_its_controls(sqlite_studio):
             'id="before-after"',
             'value="inkwash"',
             "青花",
-            "/v1/image/info",
+            "/static/page-paint.js",
         ):
             assert marker in html, marker
+        assert "/v1/image/info" in client.get("/static/page-paint.js").text  # the page's script, not inline
         assert 'href="/paint"' in client.get("/").text  # in the navigation
 
 

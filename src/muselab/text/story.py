@@ -187,37 +187,75 @@ def export_lorebook(entries: list[LoreEntry]) -> str:
                       ensure_ascii=False, indent=2)
 
 
+class LorebookError(ValueError):
+    """A lorebook file that can't be read, naming where: `field` is e.g. 'entries[2].keys' or 'entries.dragon'."""
+
+    def __init__(self, message: str, field: str = "file"):
+        super().__init__(message)
+        self.field = field
+
+
+class _SillyTavernEntry(BaseModel):
+    """The part of a SillyTavern world-info entry Muselab reads (it has many more fields, which are left out)."""
+
+    model_config = {"extra": "ignore"}
+
+    key: list[str] | None = None
+    keys: list[str] | None = None
+    content: str | None = ""
+    comment: str | None = ""
+    order: int | None = 0
+    constant: bool | None = False
+    disable: bool | None = False
+    caseSensitive: bool | None = False  # SillyTavern's own name
+
+    def as_lore(self) -> dict[str, Any]:
+        order = self.order or 0
+        return {
+            "keys": self.key or self.keys or [],
+            "content": self.content or "",
+            "name": self.comment or "",
+            "priority": order if -1000 <= order <= 1000 else 0,  # SillyTavern's scale is wider than ours
+            "always": bool(self.constant),
+            "enabled": not self.disable,
+            "case_sensitive": bool(self.caseSensitive),
+        }
+
+
 def import_lorebook(data: str | bytes) -> list[LoreEntry]:
-    """Entries from Muselab's JSON format or a SillyTavern world-info JSON; ValueError with the reason otherwise."""
+    """Entries from Muselab's JSON format or a SillyTavern world-info JSON; LorebookError (a ValueError) naming
+    the entry and field otherwise."""
     try:
         doc = json.loads(data)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"lorebook file is not valid JSON: {e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise LorebookError(f"lorebook file is not valid JSON: {e}") from None
+    except RecursionError:
+        raise LorebookError("lorebook file is nested too deeply to be a lorebook") from None
     if isinstance(doc, list):
-        raw = doc
-    elif isinstance(doc, dict) and isinstance(doc.get("entries"), list):
-        raw = doc["entries"]
-    elif isinstance(doc, dict) and isinstance(doc.get("entries"), dict):  # SillyTavern world info
-        raw = []
-        for e in doc["entries"].values():
-            raw.append({
-                "keys": e.get("key") or e.get("keys") or [],
-                "content": e.get("content", ""),
-                "name": e.get("comment", "") or "",
-                "priority": int(e.get("order", 0) or 0) if -1000 <= int(e.get("order", 0) or 0) <= 1000 else 0,
-                "always": bool(e.get("constant", False)),
-                "enabled": not bool(e.get("disable", False)),
-                "case_sensitive": bool(e.get("caseSensitive") or False),
-            })
-    else:
-        raise ValueError("lorebook JSON must be a list of entries or an object with an 'entries' list")
+        return [_entry(LoreEntry, e, str(i), f"entries[{i}]") for i, e in enumerate(doc)]
+    if isinstance(doc, dict) and isinstance(doc.get("entries"), list):
+        return [_entry(LoreEntry, e, str(i), f"entries[{i}]") for i, e in enumerate(doc["entries"])]
+    if isinstance(doc, dict) and isinstance(doc.get("entries"), dict):  # SillyTavern world info
+        out = []
+        for name, e in doc["entries"].items():
+            field = f"entries.{name[:60]}"
+            out.append(_entry(LoreEntry, _entry(_SillyTavernEntry, e, name[:60], field).as_lore(), name[:60], field))
+        return out
+    raise LorebookError("lorebook JSON must be a list of entries or an object with 'entries' "
+                        "(a list, or SillyTavern's object of entries)", "entries")
+
+
+def _entry(model: type[BaseModel], value: Any, label: str, field: str) -> Any:
+    """One entry checked by `model`; LorebookError naming the entry and its first bad field otherwise."""
     from pydantic import ValidationError
 
-    out = []
-    for i, e in enumerate(raw):
-        try:
-            out.append(LoreEntry.model_validate(e))
-        except ValidationError as err:
-            first = err.errors()[0]
-            raise ValueError(f"lorebook entry {i}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    return out
+    if not isinstance(value, dict):
+        raise LorebookError(f"lorebook entry {label}: must be an object with keys and content "
+                            f"(got {type(value).__name__})", field)
+    try:
+        return model.model_validate(value)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = field + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+        raise LorebookError(f"lorebook entry {label}: {where}: {first['msg'].removeprefix('Value error, ')}",
+                            where) from None

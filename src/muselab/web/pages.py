@@ -6,6 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from muselab.auth import COOKIE, SESSION_DAYS, key_matches
+from muselab.library import media
 from muselab.library.store import KINDS, work_to_dict
 from muselab.web import render
 
@@ -31,7 +32,7 @@ def work_page(request: Request, work_id: str):
     data = work_to_dict(work)
     data["boards"] = studio.library.boards_of([work_id]).get(work_id, [])
     data["children"] = studio.library.children_of(work_id)
-    return render(request, "work.html", work=data)
+    return render(request, "work.html", work=data, preview=media.preview(work.media_type))
 
 
 @router.get("/jobs", response_class=HTMLResponse)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from muselab.api.deps import get_studio
-from muselab.errors import InvalidInput
+from muselab.errors import InvalidInput, TooLarge
 from muselab.jobs.queue import job_to_dict
 from muselab.studio import Studio
 from muselab.web import render
@@ -59,14 +59,23 @@ def models(studio: Studio = Depends(get_studio)):
     return {"items": _models(studio)}
 
 
+MAX_LOREBOOK_BYTES = 8 << 20  # should become a setting (max_lorebook_mb); a big SillyTavern world is ~1 MB
+
+
 @router.post("/v1/write/lorebook/import", tags=["write"], summary="Read a lorebook JSON (Muselab or SillyTavern)")
 async def import_lorebook(file: UploadFile):
+    from muselab.text.story import LorebookError
     from muselab.text.story import import_lorebook as parse
 
+    data = bytearray()
+    while chunk := await file.read(1 << 16):  # counted while reading: the file is never held whole when too big
+        data += chunk
+        if len(data) > MAX_LOREBOOK_BYTES:
+            raise TooLarge(f"a lorebook file may be at most {MAX_LOREBOOK_BYTES >> 20} MB", "file")
     try:
-        entries = parse(await file.read())
-    except ValueError as e:
-        raise InvalidInput(str(e), "file") from None
+        entries = parse(bytes(data))
+    except LorebookError as e:
+        raise InvalidInput(str(e), e.field) from None
     return {"entries": [e.model_dump() for e in entries]}
 
 

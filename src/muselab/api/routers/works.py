@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -10,11 +11,10 @@ from typing import Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.background import BackgroundTask
 
 from muselab.api.deps import get_studio
 from muselab.errors import InvalidInput, NotFound, TooLarge
-from muselab.library import archive
+from muselab.library import archive, media
 from muselab.library.store import KINDS, WorkFilter, default_filename, work_to_dict
 from muselab.studio import Studio
 
@@ -101,10 +101,13 @@ def get_work(work_id: str, studio: Studio = Depends(get_studio)):
 
 @router.get("/works/{work_id}/content")
 def get_content(work_id: str, download: bool = False, studio: Studio = Depends(get_studio)):
+    """The Work's file. Only passive types (raster images, audio, video, plain text) show inline; the rest is
+    a download, and never runs as a page of this studio (nosniff, a sandboxing CSP, no executable type)."""
     work = studio.library.get(work_id)
-    return FileResponse(studio.library.content_path(work), media_type=work.media_type,
-                        filename=work.filename or default_filename(work),
-                        content_disposition_type="attachment" if download else "inline")
+    inline = media.is_inline(work.media_type) and not download
+    return FileResponse(studio.library.content_path(work), media_type=media.served_type(work.media_type),
+                        filename=work.filename or default_filename(work), headers=dict(media.CONTENT_HEADERS),
+                        content_disposition_type="inline" if inline else "attachment")
 
 
 @router.get("/works/{work_id}/thumbnail")
@@ -113,7 +116,7 @@ def get_thumbnail(work_id: str, studio: Studio = Depends(get_studio)):
     if not work.thumb_sha256:
         raise NotFound(f"work {work_id} has no thumbnail", "work_id")
     return FileResponse(studio.library.blobs.path(work.thumb_sha256), media_type="image/png",
-                        headers={"Cache-Control": "max-age=86400"})
+                        headers={"Cache-Control": "max-age=86400", **media.CONTENT_HEADERS})
 
 
 @router.patch("/works/{work_id}")
@@ -178,19 +181,47 @@ def delete_board(board: str, studio: Studio = Depends(get_studio)):
     return Response(status_code=204)
 
 
+class _TemporaryFileResponse(FileResponse):
+    """A file sent once, then removed with its folder, however the sending ends (done, failed, disconnected)."""
+
+    def __init__(self, folder: Path, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.folder = folder
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @router.post("/export")
 def export_works(request: ExportRequest, studio: Studio = Depends(get_studio)):
     """A zip with the Works' files and a manifest of their recipes, tags, boards and links."""
-    tmp = Path(tempfile.mkdtemp()) / "muselab-export.zip"
-    archive.export_zip(studio.library, tmp, request.ids, request.board, request.with_parents)
-    return FileResponse(tmp, media_type="application/zip", filename="muselab-export.zip",
-                        background=BackgroundTask(lambda: tmp.unlink(missing_ok=True)))
+    # In the data folder: exports can be large, and the system's temp folder may be memory.
+    folder = Path(tempfile.mkdtemp(prefix=".export-", dir=studio.settings.data_dir))
+    try:
+        path = folder / "muselab-export.zip"
+        archive.export_zip(studio.library, path, request.ids, request.board, request.with_parents)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return _TemporaryFileResponse(folder, path, media_type="application/zip", filename="muselab-export.zip")
 
 
 @router.post("/import")
-def import_works(file: UploadFile = File(...), studio: Studio = Depends(get_studio)):
-    with tempfile.NamedTemporaryFile(suffix=".zip") as tmp:
+def import_works(request: Request, file: UploadFile = File(...), studio: Studio = Depends(get_studio)):
+    """Add the Works of an export zip; all or nothing. At most archive.MAX_IMPORT_BYTES."""
+    limit = archive.MAX_IMPORT_BYTES
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + (1 << 16):  # says it is too big: not worth copying
+        raise TooLarge(f"the zip is larger than the {limit >> 20} MB an import takes", "file")
+    with tempfile.NamedTemporaryFile(suffix=".zip", prefix=".import-", dir=studio.settings.data_dir) as tmp:
+        copied = 0
         while chunk := file.file.read(1 << 20):
+            copied += len(chunk)
+            if copied > limit:  # counted, as a request may not say its length
+                raise TooLarge(f"the zip is larger than the {limit >> 20} MB an import takes", "file")
             tmp.write(chunk)
         tmp.flush()
         return archive.import_zip(studio.library, Path(tmp.name))
