@@ -33,7 +33,7 @@ from muselab.library.manifest import FORMAT, MAX_WORKS, VERSION, ManifestEntry, 
 from muselab.library.models import Board, BoardWork, Work
 from muselab.library.store import Library, NewWork, WorkFilter, work_to_dict
 
-# Limits of an import. MAX_IMPORT_BYTES should become a setting (max_import_mb); the others follow from it.
+# Limits of an import. The zip's own size is the owner's setting (max_import_mb); this is its default.
 MAX_IMPORT_BYTES = 2 << 30  # the zip file itself
 MAX_MANIFEST_BYTES = 32 << 20  # manifest.json, uncompressed (parsed in memory: ~10x this at most)
 MAX_MEMBER_BYTES = 4 << 30  # one file, uncompressed
@@ -128,12 +128,12 @@ def _too_compressed(info: zipfile.ZipInfo) -> bool:
 
 
 # ---- import ------------------------------------------------------------------------------------
-def import_zip(library: Library, source: Path) -> dict:
+def import_zip(library: Library, source: Path, max_bytes: int = MAX_IMPORT_BYTES) -> dict:
     """Add the zip's Works to this library; Works whose id is already here are skipped, not duplicated.
 
     Nothing is written unless everything checks out; InvalidInput (422) or TooLarge (413) name what didn't."""
     source = Path(source)
-    _check_archive(source)
+    _check_archive(source, max_bytes)
     try:
         zf = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
@@ -156,11 +156,11 @@ def import_zip(library: Library, source: Path) -> dict:
     return {"added": [w.id for w in new], "skipped": [w.id for w in works if w.id in existing]}
 
 
-def _check_archive(source: Path) -> None:
+def _check_archive(source: Path, max_bytes: int) -> None:
     """The zip's own size, and how many members it declares, before zipfile reads its directory into memory."""
     size = source.stat().st_size
-    if size > MAX_IMPORT_BYTES:
-        raise TooLarge(f"the zip is {size >> 20} MB; an import takes at most {MAX_IMPORT_BYTES >> 20} MB", "file")
+    if size > max_bytes:
+        raise TooLarge(f"the zip is {size >> 20} MB; an import takes at most {max_bytes >> 20} MB", "file")
     end_record = getattr(zipfile, "_EndRecData", None)  # private but long-lived; without it the count is checked later
     if end_record is None:
         return

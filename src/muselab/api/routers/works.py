@@ -8,12 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from muselab.api.deps import get_studio
-from muselab.errors import InvalidInput, NotFound, TooLarge
+from muselab.errors import InvalidInput, NotFound
 from muselab.library import archive, media
 from muselab.library.store import KINDS, WorkFilter, default_filename, work_to_dict
 from muselab.studio import Studio
@@ -210,18 +210,10 @@ def export_works(request: ExportRequest, studio: Studio = Depends(get_studio)):
 
 
 @router.post("/import")
-def import_works(request: Request, file: UploadFile = File(...), studio: Studio = Depends(get_studio)):
-    """Add the Works of an export zip; all or nothing. At most archive.MAX_IMPORT_BYTES."""
-    limit = archive.MAX_IMPORT_BYTES
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + (1 << 16):  # says it is too big: not worth copying
-        raise TooLarge(f"the zip is larger than the {limit >> 20} MB an import takes", "file")
+def import_works(file: UploadFile = File(...), studio: Studio = Depends(get_studio)):
+    """Add the Works of an export zip; all or nothing. At most MUSELAB_MAX_IMPORT_MB (the request body is
+    counted against it while it arrives, see api/guard.py)."""
     with tempfile.NamedTemporaryFile(suffix=".zip", prefix=".import-", dir=studio.settings.data_dir) as tmp:
-        copied = 0
-        while chunk := file.file.read(1 << 20):
-            copied += len(chunk)
-            if copied > limit:  # counted, as a request may not say its length
-                raise TooLarge(f"the zip is larger than the {limit >> 20} MB an import takes", "file")
-            tmp.write(chunk)
+        shutil.copyfileobj(file.file, tmp, 1 << 20)
         tmp.flush()
-        return archive.import_zip(studio.library, Path(tmp.name))
+        return archive.import_zip(studio.library, Path(tmp.name), max_bytes=studio.settings.max_import_mb << 20)
