@@ -269,6 +269,7 @@ def test_login_cookie_is_a_session_not_the_key(make_client):
     cookie = client.cookies.get("muselab_session")
     assert cookie and "s3cret" not in cookie and "muselab_key" not in client.cookies
     assert client.get("/v1/works").status_code == 200
+    assert 'action="/logout"' in client.get("/").text, "signed-in pages offer to sign out"
     assert client.post("/logout", follow_redirects=False).status_code == 303
     client.cookies.set("muselab_session", cookie)  # an old cookie replayed after signing out
     assert client.get("/v1/works").status_code == 401
@@ -294,3 +295,8 @@ def test_corpus_import_job_cannot_be_smuggled_in_by_restore(make_client):
                                       recipe={"paths": ["/etc/passwd"], "record": "line", "seed": 1}))
     restored = client.get(f"/v1/works/{work.id}/restore").json()
     assert client.post("/v1/jobs", json=restored).status_code == 422
+
+
+def test_api_docs_load_no_third_party_script(make_client):
+    page = make_client().get("/docs").text
+    assert "cdn." not in page and "/static-offline-docs/swagger-ui-bundle.js" in page

@@ -7,6 +7,7 @@ import importlib.util
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -63,7 +64,9 @@ def create_app(studio: Studio | None = None, start_workers: bool = True) -> Fast
             app.state.studio.executor.stop()
             app.state.studio.executor = None
 
-    app = FastAPI(title="Muselab", version=muselab.__version__, lifespan=lifespan,
+    # FastAPIOffline serves the /docs page's Swagger UI from the installed package, not a CDN: no network
+    # at run time, and no third-party script running in the studio's origin.
+    app = FastAPIOffline(title="Muselab", version=muselab.__version__, lifespan=lifespan,
                   description="A local-first generative studio. Submit a task's Recipe to /v1/jobs, follow its "
                               "progress at /v1/jobs/{id}/events, find what it made in /v1/works.")
     app.state.studio = studio

@@ -27,4 +27,7 @@ def render(request, template: str, **context):
     """Render a page inside the shell (base.html); every page gets the navigation and the CSP."""
     context.setdefault("nav", getattr(request.app.state, "nav", []))
     context.setdefault("path", request.url.path)
+    studio = getattr(request.app.state, "studio", None)
+    context.setdefault("login_page", template == "login.html")  # (no navigation or queue status before sign-in)
+    context.setdefault("signed_in", bool(studio and studio.settings.api_key and template != "login.html"))
     return templates.TemplateResponse(request, template, context, headers=PAGE_HEADERS)
