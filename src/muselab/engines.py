@@ -5,15 +5,15 @@ that determines the output, seed included) and a Context (progress, cancel, a
 scratch folder, read access to input Works) and returns Outputs. It knows no
 database and no HTTP, so it can be tested on its own with `LocalContext`.
 
-Each domain package lists its tasks in its `__init__.py` as `TASKS = [TaskSpec(...)]`
-with dotted paths, so heavy engines (torch, llama.cpp) are imported only when a job
-of theirs runs, while recipes (light pydantic models) can be validated anywhere.
+Each domain (registered once in muselab/domains.py) lists its tasks in its package's
+`__init__.py` as `TASKS = [TaskSpec(...)]` with dotted paths, so heavy engines (torch,
+llama.cpp) are imported only when a job of theirs runs, while recipes (light pydantic
+models) can be validated anywhere.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import random
 import shutil
@@ -26,8 +26,7 @@ from typing import Annotated, Any, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
-# Domain packages whose TASKS are discovered; a package not present yet is skipped.
-DOMAINS = ["demo", "text", "music", "image", "training"]
+from muselab import domains
 
 MAX_SEED = 2**32 - 1
 
@@ -162,6 +161,8 @@ class TaskSpec:
     recipe: str  # "module:Class"
     engine: str  # "module:function" taking (recipe, ctx) and returning list[Output]
     title: str = ""  # human name, e.g. "Compose a song"
+    # A task that keeps "checkpoint" Works can be resumed: a new job gets the last checkpoint's id in this field.
+    resume_field: str | None = None
 
     def recipe_class(self) -> type[Recipe]:
         return _load(self.recipe)
@@ -186,22 +187,20 @@ class UnknownTask(KeyError):
 
 
 _registry: dict[str, TaskSpec] | None = None
+_registry_version = -1
 _registry_lock = threading.Lock()
 
 
 def tasks() -> dict[str, TaskSpec]:
-    """All tasks of all installed domains, by name."""
-    global _registry
+    """All tasks of all registered domains, by name."""
+    global _registry, _registry_version
     with _registry_lock:
-        if _registry is None:
+        if _registry is None or _registry_version != domains.changes():
             found: dict[str, TaskSpec] = {}
-            for domain in DOMAINS:
-                module_name = f"muselab.{domain}"
-                if importlib.util.find_spec(module_name) is None:
-                    continue
-                for spec in getattr(importlib.import_module(module_name), "TASKS", []):
+            for domain in domains.domains():
+                for spec in getattr(importlib.import_module(domain.tasks), "TASKS", []):
                     found[spec.name] = spec
-            _registry = found
+            _registry, _registry_version = found, domains.changes()
         return _registry
 
 

@@ -15,15 +15,13 @@ from pydantic import ValidationError
 
 from muselab.auth import WebSessions
 from muselab.config import Settings, get_settings
-from muselab.db import make_engine, make_sessionmaker, migrate
-from muselab.engines import Caller, Output, UnknownTask, get_task, new_seed, tasks
-from muselab.errors import InvalidInput, TooLarge
+from muselab.engines import Caller, UnknownTask, get_task, new_seed, tasks
+from muselab.errors import InvalidInput, NotFound, TooLarge
 from muselab.jobs.models import FINISHED_STATES, Job
-from muselab.jobs.queue import JobQueue
+from muselab.jobs.services import JobServices
 from muselab.jobs.worker import LocalExecutor, run_job
-from muselab.library.blobs import BlobStore
 from muselab.library.models import Work
-from muselab.library.store import Library, NewWork
+from muselab.library.store import NewWork, WorkFilter
 from muselab.library.validate import safe_name
 
 UPLOAD_KINDS = {"text": "text", "image": "image", "audio": "audio", "video": "video"}
@@ -56,14 +54,12 @@ def validation_error(exc: ValidationError, prefix: str = "recipe") -> InvalidInp
 
 class Studio:
     def __init__(self, settings: Settings | None = None):
-        self.settings = settings or get_settings()
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.engine = make_engine(self.settings.db_url)
-        migrate(self.engine)
-        self.sessions = make_sessionmaker(self.engine)
-        self.library = Library(self.engine, self.sessions, BlobStore(self.settings.blobs_dir))
-        self.library.recover()  # tidy blobs a killed process left half-deleted or half-uploaded
-        self.queue = JobQueue(self.sessions)
+        self.services = JobServices.open(settings or get_settings())
+        self.settings = self.services.settings
+        self.engine = self.services.engine
+        self.sessions = self.services.sessions
+        self.library = self.services.library
+        self.queue = self.services.queue
         self.web_sessions = WebSessions(self.sessions)
         self.executor: LocalExecutor | None = None
         self._lock = threading.Lock()
@@ -80,7 +76,7 @@ class Studio:
         if self.executor:
             self.executor.stop()
             self.executor = None
-        self.engine.dispose()
+        self.services.close()
 
     # ---- jobs ---------------------------------------------------------------------------------
     def caller(self, local: bool) -> Caller:
@@ -128,6 +124,22 @@ class Studio:
             return self.queue.get(job_id)
         return self.wait(job_id, timeout=7 * 24 * 3600)
 
+    def resume(self, job_id: str, local: bool = False) -> tuple[Job, bool]:
+        """Continue a stopped run (a resumable task, e.g. training) from the last checkpoint Work it kept.
+
+        A run still queued or running resumes by itself (its scratch folder holds its state): that job is
+        returned, with False. A finished one gives a new job with the same recipe, from the checkpoint."""
+        job = self.queue.get(job_id)
+        spec = get_task(job.task)
+        if not spec.resume_field:
+            raise InvalidInput(f"job {job_id} is a {job.task} job, which cannot be resumed", "job_id")
+        if job.state not in FINISHED_STATES:
+            return job, False
+        checkpoints, _ = self.library.list(WorkFilter(job_id=job_id, tag="checkpoint", limit=1))
+        if not checkpoints:
+            raise NotFound(f"job {job_id} ({job.state}) left no checkpoint to resume from", "job_id")
+        return self.submit(job.task, {**job.recipe, spec.resume_field: checkpoints[0].id}, local=local)
+
     def wait(self, job_id: str, timeout: float = 600, on_event: Callable[[dict], None] | None = None,
              poll: float = 0.1) -> Job:
         """Follow a job's events until it ends (or the timeout passes)."""
@@ -147,23 +159,7 @@ class Studio:
                 return job
             time.sleep(poll)
 
-    # ---- works --------------------------------------------------------------------------------
-    def keep_output(self, job: Job, output: Output, earlier: list[str]) -> Work:
-        """Save one engine Output as a Work carrying the job's Recipe; link it to its parents."""
-        parents = list(output.parents)
-        for index in output.parent_outputs:
-            if not 0 <= index < len(earlier):
-                raise InvalidInput(f"output refers to earlier output #{index}, which does not exist", "parent_outputs")
-            parents.append(earlier[index])
-        work = self.library.add(NewWork(
-            kind=output.kind, media_type=output.media_type, data=output.data, path=output.path,
-            title=output.title, filename=output.filename, text=output.text, task=job.task, recipe=job.recipe,
-            model=output.model, model_hash=output.model_hash, seed=job.recipe.get("seed"),
-            authorship=output.authorship, job_id=job.id, meta=output.meta, parents=parents, tags=output.tags,
-        ))
-        self.queue.add_work_event(job.id, work.id, partial=False, worker_id=job.worker_id)
-        return work
-
+    # ---- works ----------------------------------------------------------------------------------
     def upload(self, source: Path | BinaryIO, filename: str, media_type: str | None = None, title: str | None = None,
                tags: list[str] | None = None, max_bytes: int | None = None) -> Work:
         """Keep a person's own file (a photo, a MIDI primer, a corpus) as a human-made Work.

@@ -1,9 +1,10 @@
-"""The FastAPI app: the HTTP API (/v1, OpenAPI at /docs) and the web studio, over one Studio."""
+"""The FastAPI app: the HTTP API (/v1, OpenAPI at /docs) and the web studio, over one Studio.
+
+The studio's own routes (works, jobs, the library pages) and, for each registered domain, its JSON routes
+and its page: the one list is muselab/domains.py."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -14,26 +15,13 @@ from fastapi.staticfiles import StaticFiles
 
 import muselab
 from muselab.auth import LoginThrottle
+from muselab.domains import domains, load
 from muselab.api.deps import studio_error_handler
 from muselab.api.guard import BodyTooLarge, StudioGuard, body_too_large_handler
 from muselab.api.routers import jobs, works
 from muselab.errors import StudioError
 from muselab.studio import Studio
 from muselab.web import STATIC_DIR, pages
-
-# Routers of domains (muselab/api/routers/<name>.py), included when present. A module may also
-# declare PAGE = {"title": ..., "path": ..., "order": ...} to put its web page in the navigation.
-DOMAIN_ROUTERS = ["openai_compat", "text", "music", "image", "training"]
-
-
-def domain_routers() -> list:
-    found = []
-    for name in DOMAIN_ROUTERS:
-        module_name = f"muselab.api.routers.{name}"
-        if importlib.util.find_spec(module_name) is not None:
-            found.append(importlib.import_module(module_name))
-    return found
-
 
 async def validation_error_handler(_request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
@@ -85,10 +73,14 @@ def create_app(studio: Studio | None = None, start_workers: bool = True) -> Fast
     app.include_router(works.router)
     app.include_router(jobs.router)
     nav = list(pages.CORE_PAGES)
-    for module in domain_routers():
-        app.include_router(module.router)
-        if getattr(module, "PAGE", None):
-            nav.append(module.PAGE)
+    for domain in domains():  # each registered domain's JSON routes and page (muselab/domains.py)
+        if domain.api:
+            app.include_router(load(domain.api))
+        if domain.web:
+            app.include_router(load(domain.web))
+            page = getattr(load(domain.web.partition(":")[0]), "PAGE", None)
+            if page:
+                nav.append(page)
     app.state.nav = sorted(nav, key=lambda p: p.get("order", 50))
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

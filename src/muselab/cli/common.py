@@ -6,6 +6,7 @@ import json
 import shutil
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from muselab.errors import StudioError
-from muselab.jobs.models import SUCCEEDED
+from muselab.jobs.models import SUCCEEDED, Job
 from muselab.jobs.queue import job_to_dict
 from muselab.library.store import default_filename, work_to_dict
+
+JSON = typer.Option(False, "--json", help="Print machine-readable JSON (stdout holds only the JSON).")
+OUT = typer.Option(None, "--out", "-o", help="Copy the files made to this folder (also with --json).")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -50,72 +54,147 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def run_job(task: str, recipe: dict, json_output: bool = False, priority: int = 0,
-            stream_text: bool = False) -> list[dict]:
-    """Submit a Recipe and run it here with a Rich progress bar (Ctrl-C cancels); returns the Works made."""
+class JobView:
+    """How a job looks in the terminal while it runs: a Rich progress bar (or, with stream_text, the text
+    as it is written). Domains with more to show subclass it (training: a live loss table)."""
+
+    stop_hint = "cancelled"
+
+    def __init__(self, task: str, json_output: bool = False, stream_text: bool = False):
+        self.task = task
+        self.stream_text = stream_text
+        self.shown_text = ""
+        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
+                            TimeElapsedColumn(), TextColumn("{task.fields[message]}"), console=err_console,
+                            transient=json_output, disable=json_output or stream_text)
+        self.bar_task = None
+
+    def __enter__(self) -> JobView:
+        self.bar.__enter__()
+        self.bar_task = self.bar.add_task(self.task, total=1.0, message="")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.__exit__(*exc)
+        if self.stream_text and self.shown_text:
+            sys.stdout.write("\n")
+
+    def show(self, event: dict) -> None:
+        if event["fraction"] is not None:
+            self.bar.update(self.bar_task, completed=event["fraction"], message=event["message"][:60])
+        text = (event.get("data") or {}).get("text")
+        if self.stream_text and isinstance(text, str):
+            sys.stdout.write(text[len(self.shown_text):] if text.startswith(self.shown_text) else "\n" + text)
+            sys.stdout.flush()
+            self.shown_text = text
+
+    def interrupted(self, job_id: str) -> str:
+        """What to say when Ctrl-C stopped the job."""
+        return self.stop_hint
+
+
+def follow(job_id: str, view: JobView) -> Job:
+    """Run a queued job here (or wait for the server that took it), showing its events; Ctrl-C cancels."""
     s = studio()
-    try:
-        job, _ = s.submit(task, recipe, priority, local=True)  # the CLI runs as the owner
-    except StudioError as exc:
-        fail(describe(exc))
     cancel = threading.Event()
     result: dict = {}
-
-    def work():
-        result["job"] = s.run_here(job.id, cancel)
-
-    runner = threading.Thread(target=work, daemon=True)
+    runner = threading.Thread(target=lambda: result.update(job=s.run_here(job_id, cancel)), daemon=True)
     runner.start()
-    shown_text = ""
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.fields[message]}"), console=err_console, transient=json_output,
-                  disable=json_output or stream_text) as bar:
-        bar_task = bar.add_task(task, total=1.0, message="")
-        seq = 0
+    seq = 0
+    with view:
         try:
             while runner.is_alive():
                 runner.join(0.1)
-                for event in s.queue.events(job.id, after_seq=seq):
+                for event in s.queue.events(job_id, after_seq=seq):
                     seq = event["seq"]
-                    if event["fraction"] is not None:
-                        bar.update(bar_task, completed=event["fraction"], message=event["message"][:60])
-                    preview = event.get("data") or {}
-                    if stream_text and isinstance(preview.get("text"), str):
-                        new = preview["text"]
-                        if new.startswith(shown_text):
-                            sys.stdout.write(new[len(shown_text):])
-                        else:
-                            sys.stdout.write("\n" + new)
-                        sys.stdout.flush()
-                        shown_text = new
+                    view.show(event)
         except KeyboardInterrupt:
             cancel.set()
-            s.queue.cancel(job.id)
+            s.queue.cancel(job_id)
             runner.join()
-            fail("cancelled", 130)
-    if stream_text and shown_text:
-        sys.stdout.write("\n")
-    final = result.get("job") or s.queue.get(job.id)
-    works = [work_to_dict(s.library.get(wid)) for wid in final.work_ids or []]
+            fail(view.interrupted(job_id), 130)
+    return result.get("job") or s.queue.get(job_id)
+
+
+def run_job(task: str, recipe: dict, json_output: bool = False, out: Path | None = None, priority: int = 0,
+            view: JobView | None = None, stream_text: bool = False,
+            summary: Callable[[list[dict], Path | None], None] | None = None) -> list[dict]:
+    """Submit a Recipe and run it here with a live view (Ctrl-C cancels). --out copies the files made (with
+    --json too); --json prints the job and Works as JSON, else `summary` (default: a line per Work) shows them.
+    Exits with the job's error if it fails."""
+    s = studio()
+    try:
+        job, _ = s.submit(task, clean(recipe), priority, local=True)  # the CLI runs as the owner
+    except StudioError as exc:
+        fail(describe(exc))
+    final = follow(job.id, view or JobView(task, json_output, stream_text))
+    return report(final, json_output, out, summary)
+
+
+def report(job: Job, json_output: bool, out: Path | None,
+           summary: Callable[[list[dict], Path | None], None] | None = None) -> list[dict]:
+    """The Works a finished job made: copied to `out`, then as JSON or a summary; exits if the job failed."""
+    s = studio()
+    works = [work_to_dict(s.library.get(wid)) for wid in job.work_ids or []]
     if json_output:
-        print_json({"job": job_to_dict(final), "works": works})
-    if final.state != SUCCEEDED:
-        fail(f"job {final.id} {final.state}: {final.error or final.message}")
+        print_json({"job": job_to_dict(job), "works": works})
+    if job.state != SUCCEEDED:
+        fail(f"job {job.id} {job.state}: {job.error or job.message}")
+    copy_works(works, out)
+    if not json_output:
+        (summary or print_works)(works, out)
     return works
 
 
-def save_works(works: list[dict], out_dir: Path | None) -> list[Path]:
-    """Copy the Works' files to out_dir (if given) and print where each one is."""
+def clean(recipe: dict) -> dict:
+    """A recipe without the options left unset, so the recipe's own defaults apply."""
+    return {key: value for key, value in recipe.items() if value is not None}
+
+
+def upload(path: Path, option: str) -> str:
+    """Keep a local file (a photo, a MIDI primer) as a Work for a recipe to name; its id."""
+    if not path.is_file():
+        fail(f"{option}: file {str(path)!r} not found")
+    try:
+        return studio().upload(path, path.name).id
+    except StudioError as exc:
+        fail(f"{option}: {describe(exc)}")
+
+
+def work(work_id: str, kind: str | None = None) -> dict:
+    """A Work of the library as a dict, or a clear exit (optionally: it must be of this kind)."""
+    try:
+        found = work_to_dict(studio().library.get(work_id))
+    except StudioError:
+        fail(f"no work {work_id!r} in the library")
+    if kind and found["kind"] != kind:
+        fail(f"{work_id} is a {found['kind']}, not a {kind}")
+    return found
+
+
+def copy_works(works: list[dict], out_dir: Path | None) -> list[Path]:
+    """Copy the Works' files to out_dir; their paths there."""
+    if not out_dir:
+        return []
     s = studio()
+    out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for w in works:
-        src = s.library.blobs.path(w["sha256"])
-        if out_dir:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            dest = out_dir / (w.get("filename") or default_filename(s.library.get(w["id"])))
-            shutil.copyfile(src, dest)
-        else:
-            dest = src
+        dest = out_dir / (w.get("filename") or default_filename(s.library.get(w["id"])))
+        shutil.copyfile(s.library.blobs.path(w["sha256"]), dest)
         paths.append(dest)
-        console.print(f"[green]✓[/] {w['kind']:<6} {w['id']}  {w['title'][:50]!s:<50}  {dest}")
     return paths
+
+
+def where(work: dict, out_dir: Path | None) -> Path:
+    """Where a Work's file is for the person: in --out if it was copied there, else in the library."""
+    s = studio()
+    if out_dir:
+        return out_dir / (work.get("filename") or default_filename(s.library.get(work["id"])))
+    return s.library.blobs.path(work["sha256"])
+
+
+def print_works(works: list[dict], out_dir: Path | None = None) -> None:
+    """A line per Work: kind, id, title and where its file is."""
+    for w in works:
+        console.print(f"[green]✓[/] {w['kind']:<6} {w['id']}  {w['title'][:50]!s:<50}  {where(w, out_dir)}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from muselab.cli.common import console, fail, print_json, run_job, save_works, studio
+from muselab.cli.common import console, fail, print_json, run_job, studio
 
 image_app = typer.Typer(
     help="Pictures: read embedded recipes, train a GAN/VAE, sample, edit, diffusion. 图像", no_args_is_help=True
@@ -32,21 +32,6 @@ def _upload(path: Path, option: str) -> str:
     if not path.is_file():
         fail(f"{option}: file {str(path)!r} not found")
     return studio().upload(path, path.name).id
-
-
-def _finish(works: list[dict], out: Path | None, json_output: bool) -> None:
-    if not json_output:
-        save_works(works, out)
-    elif out:  # copy quietly: stdout holds only the JSON
-        import shutil
-
-        from muselab.library.store import default_filename
-
-        s = studio()
-        out.mkdir(parents=True, exist_ok=True)
-        for w in works:
-            name = w.get("filename") or default_filename(s.library.get(w["id"]))
-            shutil.copyfile(s.library.blobs.path(w["sha256"]), out / name)
 
 
 def _clean(d: dict) -> dict:
@@ -87,7 +72,7 @@ def register(app: typer.Typer) -> None:
                 **_size(size),
             }
         )
-        _finish(run_job("image.paint", recipe, json_output=json_output), out, json_output)
+        run_job("image.paint", recipe, json_output=json_output, out=out)
 
     @app.command(
         help="Restyle a photo with a built-in style (0-25, or a blend '3:0.5,12:0.5') or any picture. 风格迁移"
@@ -114,7 +99,7 @@ def register(app: typer.Typer) -> None:
             recipe["style_work_id"] = _upload(style_image, "--style-image")
         else:
             recipe["style"] = style
-        _finish(run_job("image.style", recipe, json_output=json_output), out, json_output)
+        run_job("image.style", recipe, json_output=json_output, out=out)
 
     app.add_typer(image_app, name="image")
 
@@ -191,7 +176,7 @@ def _train(
             "seed": seed,
         }
     )
-    _finish(run_job(f"image.train_{kind}", recipe, json_output=json_output), out, json_output)
+    run_job(f"image.train_{kind}", recipe, json_output=json_output, out=out)
 
 
 def _train_command(kind: str):
@@ -261,7 +246,7 @@ def sample(
             "seed": seed,
         }
     )
-    _finish(run_job("image.sample", recipe, json_output=json_output), out, json_output)
+    run_job("image.sample", recipe, json_output=json_output, out=out)
 
 
 @image_app.command(help="Walk between two latent points of a trained model, as a strip or a GIF. 插值")
@@ -280,7 +265,7 @@ def interpolate(
         if not (start and end):
             fail("give both --start and --end, or neither")
         recipe["from_work_id"], recipe["to_work_id"] = _upload(start, "--start"), _upload(end, "--end")
-    _finish(run_job("image.interpolate", recipe, json_output=json_output), out, json_output)
+    run_job("image.interpolate", recipe, json_output=json_output, out=out)
 
 
 @image_app.command(help="Resize/crop to a preset, upscale, adjust, add text (applied in that order). 编辑")
@@ -311,7 +296,7 @@ def edit(
     if not ops:
         fail("nothing to do: give --preset, --upscale, --brightness/--contrast/--saturation or --text")
     recipe = {"image_work_id": _upload(file, "FILE"), "ops": ops, "format": fmt}
-    _finish(run_job("image.edit", recipe, json_output=json_output), out, json_output)
+    run_job("image.edit", recipe, json_output=json_output, out=out)
 
 
 @image_app.command(help="Text-to-image (or image-to-image) with a diffusers model folder on this machine. 扩散模型")
@@ -342,7 +327,7 @@ def diffuse(
     )
     if init:
         recipe["init_work_id"] = _upload(init, "--init")
-    _finish(run_job("image.diffuse", recipe, json_output=json_output), out, json_output)
+    run_job("image.diffuse", recipe, json_output=json_output, out=out)
 
 
 @image_app.command(help="Ask a registered image server (see `muselab image servers`). 远程生成")
@@ -360,7 +345,7 @@ def remote(
     recipe = _clean(
         {"server": server, "prompt": prompt, "model": model, "steps": steps, "n": n, "seed": seed, **_size(size)}
     )
-    _finish(run_job("image.remote", recipe, json_output=json_output), out, json_output)
+    run_job("image.remote", recipe, json_output=json_output, out=out)
 
 
 servers_app = typer.Typer(

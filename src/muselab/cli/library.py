@@ -118,12 +118,12 @@ def rm(work_ids: list[str], yes: bool = typer.Option(False, "--yes", "-y", help=
 def restore(work_id: str, remix: bool = typer.Option(False, "--remix", help="Fresh seed ('all but the seed')."),
             run: bool = typer.Option(False, "--run", help="Make it again now."), json_output: bool = JSON):
     """Print (or --run) the task and Recipe that made a Work."""
-    from muselab.cli.common import run_job, save_works
+    from muselab.cli.common import run_job
 
     lib = studio().library
     restored = _guard(lib.remix if remix else lib.restore, work_id)
     if run:
-        save_works(run_job(restored["task"], restored["recipe"], json_output=json_output), None)
+        run_job(restored["task"], restored["recipe"], json_output=json_output)
     elif json_output:
         print_json(restored)
     else:

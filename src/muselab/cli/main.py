@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import ipaddress
 import logging
 
 import typer
 
-from muselab.cli import jobs, library
-from muselab.cli.common import console, fail, print_json, studio
-
-app = typer.Typer(name="muselab", help="Muselab: a local-first generative studio. 灵感工坊", no_args_is_help=True,
-                  rich_markup_mode="rich")
-app.add_typer(library.app, name="library")
-app.add_typer(jobs.app, name="jobs")
-
-# Each domain's CLI module (muselab/cli/<name>.py) defines register(app) and adds its commands.
-DOMAIN_CLIS = ["demo", "text", "music", "image", "training"]
-for _name in DOMAIN_CLIS:
-    if importlib.util.find_spec(f"muselab.cli.{_name}") is not None:
-        importlib.import_module(f"muselab.cli.{_name}").register(app)
+from muselab.cli import jobs, library, models
+from muselab.cli.common import JSON, console, fail, print_json, studio
+from muselab.domains import domains, load
 
 
-@app.command()
-def init(json_output: bool = typer.Option(False, "--json", help="Print machine-readable output.")):
+def build_app() -> typer.Typer:
+    """The `muselab` command: the studio's own commands, then each registered domain's (muselab/domains.py)."""
+    app = typer.Typer(name="muselab", help="Muselab: a local-first generative studio. 灵感工坊",
+                      no_args_is_help=True, rich_markup_mode="rich")
+    app.add_typer(library.app, name="library")
+    app.add_typer(jobs.app, name="jobs")
+    app.add_typer(models.models_app, name="models")  # domains add their commands to this one group
+    for command in (init, serve, worker, tasks):
+        app.command()(command)
+    for domain in domains():
+        if domain.cli:
+            load(domain.cli)(app)
+    return app
+
+
+def init(json_output: bool = JSON):
     """Create the data folder and the library database (safe to run again: it only migrates)."""
     s = studio()
     info = {"data_dir": str(s.settings.data_dir), "database": s.engine.dialect.name,
@@ -45,7 +47,6 @@ def _loopback(host: str) -> bool:
         return False
 
 
-@app.command()
 def serve(host: str = typer.Option(None, help="Address to bind (default 127.0.0.1)."),
           port: int = typer.Option(None, help="Port (default 8000)."),
           workers: int = typer.Option(None, help="Jobs run at once."),
@@ -70,7 +71,6 @@ def serve(host: str = typer.Option(None, help="Address to bind (default 127.0.0.
     uvicorn.run(create_app(s), host=host, port=port, log_level=log_level, timeout_keep_alive=30)
 
 
-@app.command()
 def worker(workers: int = typer.Option(None, help="Jobs run at once.")):
     """Run job workers without the web server (e.g. a second process on the same library)."""
     import signal
@@ -89,8 +89,7 @@ def worker(workers: int = typer.Option(None, help="Jobs run at once.")):
     s.close()
 
 
-@app.command()
-def tasks(json_output: bool = typer.Option(False, "--json")):
+def tasks(json_output: bool = JSON):
     """List what the studio can make, with each task's recipe fields."""
     catalogue = studio().task_catalogue()
     if json_output:
@@ -100,6 +99,8 @@ def tasks(json_output: bool = typer.Option(False, "--json")):
         fields = ", ".join((t["recipe_schema"].get("properties") or {}).keys())
         console.print(f"[bold]{t['name']}[/]  {t['title']}\n    [dim]{fields}[/]")
 
+
+app = build_app()
 
 if __name__ == "__main__":
     app()

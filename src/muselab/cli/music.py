@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from muselab.cli.common import console, fail, run_job, save_works, studio
+from muselab.cli.common import console, fail, print_works, run_job, studio
 
 compose_app = typer.Typer(help="Compose music: melodies, chords, songs; continue, harmonize, vary, arrange, loop a "
                                "MIDI. 作曲", no_args_is_help=True)
@@ -41,19 +41,20 @@ def _input_work(ref: str, what: str) -> str:
 
 
 def _finish(task: str, recipe: dict, out: Path | None, json_output: bool) -> None:
-    works = run_job(task, {k: v for k, v in recipe.items() if v is not None}, json_output=json_output)
-    if not json_output:
-        save_works(works, out)
-        midi = [w for w in works if w["kind"] == "midi"]
-        for w in midi:
-            meta = (w.get("meta") or {})
-            bars = meta.get("chords_per_bar") or []
-            chords = " | ".join(" ".join(b) for b in bars[:16])
-            console.print(f"  [bold]{meta.get('key', '')} {meta.get('mode', '')}[/] {meta.get('tempo', '')} bpm "
-                          f"{meta.get('time_signature', '')}  {chords}")
-            if meta.get("renderer"):
-                console.print(f"  rendered by {meta['renderer']} ({meta.get('soundfont')}): {meta.get('duration')} s, "
-                              f"peak {meta.get('peak_dbfs')} dBFS, {meta.get('loudness_lufs')} LUFS")
+    run_job(task, recipe, json_output=json_output, out=out, summary=_summary)
+
+
+def _summary(works: list[dict], out: Path | None) -> None:
+    print_works(works, out)
+    for w in (w for w in works if w["kind"] == "midi"):
+        meta = (w.get("meta") or {})
+        bars = meta.get("chords_per_bar") or []
+        chords = " | ".join(" ".join(b) for b in bars[:16])
+        console.print(f"  [bold]{meta.get('key', '')} {meta.get('mode', '')}[/] {meta.get('tempo', '')} bpm "
+                      f"{meta.get('time_signature', '')}  {chords}")
+        if meta.get("renderer"):
+            console.print(f"  rendered by {meta['renderer']} ({meta.get('soundfont')}): {meta.get('duration')} s, "
+                          f"peak {meta.get('peak_dbfs')} dBFS, {meta.get('loudness_lufs')} LUFS")
 
 
 # Options shared by several commands (Typer needs them per command; these keep the defaults in one place).

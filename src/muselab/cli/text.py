@@ -8,7 +8,8 @@ from pathlib import Path
 
 import typer
 
-from muselab.cli.common import console, fail, print_json, run_job, save_works, studio
+from muselab.cli.common import console, fail, print_json, print_works, run_job, studio
+from muselab.cli.models import models_app
 
 SAMPLING_HELP = "Sampling (see docs/writing.md)"
 
@@ -105,17 +106,18 @@ def _make_form_command(form_name: str, needs_text: bool, help_text: str):
         if story_dict:
             recipe["story"] = story_dict
         streaming = stream and n == 1 and not json_output
-        works = run_job("text.generate", recipe, json_output=json_output, stream_text=streaming)
-        if json_output:
-            return
-        for w in works:
-            if not streaming:
-                console.rule(f"[bold]{w['title']}[/]" if len(works) > 1 else "")
-                console.print(w.get("text") or "", markup=False, highlight=False)
-            check = (w.get("meta") or {}).get("form_check")
-            if check and not check.get("ok"):
-                console.print(f"[yellow]form check failed:[/] {'; '.join(check.get('problems', []))}")
-        save_works(works, out)
+
+        def summary(works: list[dict], out: Path | None) -> None:
+            for w in works:
+                if not streaming:
+                    console.rule(f"[bold]{w['title']}[/]" if len(works) > 1 else "")
+                    console.print(w.get("text") or "", markup=False, highlight=False)
+                check = (w.get("meta") or {}).get("form_check")
+                if check and not check.get("ok"):
+                    console.print(f"[yellow]form check failed:[/] {'; '.join(check.get('problems', []))}")
+            print_works(works, out)
+
+        run_job("text.generate", recipe, json_output=json_output, out=out, stream_text=streaming, summary=summary)
 
     command.__doc__ = help_text
     return command
@@ -151,7 +153,7 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(write, name="write")
 
-    models = typer.Typer(help="Language models: bundled, your GGUF files, remote servers. 模型", no_args_is_help=True)
+    models = models_app  # `muselab models …`, shared with the trained models of the training studio
 
     def _registry():
         from muselab.models import Registry
@@ -229,4 +231,3 @@ def register(app: typer.Typer) -> None:
         else:
             console.print(f"[green]✓[/] {result['name']}: SHA-256 {result['sha256']} matches ({result['path']})")
 
-    app.add_typer(models, name="models")

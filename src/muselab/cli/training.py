@@ -6,14 +6,25 @@ step, losses, tokens/s and ETA while a model trains.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import typer
 from rich.live import Live
 from rich.table import Table
 
-from muselab.cli.common import console, describe, err_console, fail, print_json, run_job, save_works, studio
+from muselab.cli.common import (
+    JobView,
+    console,
+    describe,
+    err_console,
+    fail,
+    follow,
+    print_json,
+    print_works,
+    report,
+    run_job,
+    studio,
+)
 
 corpus_app = typer.Typer(help="Corpora to train on: import your own text, or get a public one. 语料", no_args_is_help=True)
 train_app = typer.Typer(help="Train a model: GPT, LSTM or LoRA on a corpus; a GAN or VAE on a folder of pictures. 训练",
@@ -79,13 +90,16 @@ def corpus_import(paths: list[Path] = typer.Argument(..., help="Files or folders
                   json_output: bool = typer.Option(False, "--json")):
     """Import your own writing as a cleaned, deduplicated, split corpus."""
     ids = _upload_files(paths)
-    works = run_job("training.corpus_import", {
+    run_job("training.corpus_import", {
         "input_work_ids": ids, "title": title, "record": record, "text_field": text_field, "csv_column": csv_column,
         "dedup": dedup, "to_simplified": to_simplified, "min_chars": min_chars, "max_chars": max_chars,
-        "val_fraction": val_fraction, "test_fraction": test_fraction, "seed": seed}, json_output=json_output)
-    if not json_output:
-        for w in works:
-            _print_corpus(_work(w["id"]))
+        "val_fraction": val_fraction, "test_fraction": test_fraction, "seed": seed}, json_output=json_output,
+        summary=_corpus_summary)
+
+
+def _corpus_summary(works: list[dict], _out) -> None:
+    for w in works:
+        _print_corpus(_work(w["id"]))
 
 
 @corpus_app.command("get")
@@ -95,12 +109,9 @@ def corpus_get(name: str = typer.Argument("chinese-poetry", help="Public corpus:
                package_file: Path = typer.Option(None, help="An already downloaded chinese-poetry-2.0.1.tgz."),
                seed: int = typer.Option(None), json_output: bool = typer.Option(False, "--json")):
     """Get a public corpus through a package registry (npm pack chinese-poetry@2.0.1, MIT)."""
-    works = run_job("training.corpus_get", {"name": name, "subset": subset, "max_records": max_records, "seed": seed,
-                                            "package_file": str(package_file) if package_file else None},
-                    json_output=json_output)
-    if not json_output:
-        for w in works:
-            _print_corpus(_work(w["id"]))
+    run_job("training.corpus_get", {"name": name, "subset": subset, "max_records": max_records, "seed": seed,
+                                    "package_file": str(package_file) if package_file else None},
+            json_output=json_output, summary=_corpus_summary)
 
 
 @corpus_app.command("ls")
@@ -169,55 +180,48 @@ def _view(task: str, state: dict) -> Table:
     return t
 
 
-def run_training(task: str, recipe: dict, json_output: bool, out: Path | None) -> list[dict]:
-    """Like run_job, with a Rich live table of the training curve (Ctrl-C stops and keeps a checkpoint)."""
-    if json_output:
-        works = run_job(task, recipe, json_output=True)
-        return works
-    from muselab.errors import StudioError
-    from muselab.jobs.models import SUCCEEDED
-    from muselab.library.store import work_to_dict
+class TrainingView(JobView):
+    """A live table of the training curve: step, losses, tokens/s, ETA and a sparkline of validation loss."""
 
-    s = studio()
-    try:
-        job, _ = s.submit(task, recipe, local=True)  # the CLI runs as the owner
-    except StudioError as exc:
-        fail(describe(exc))
-    cancel = threading.Event()
-    result: dict = {}
-    runner = threading.Thread(target=lambda: result.update(job=s.run_here(job.id, cancel)), daemon=True)
-    runner.start()
-    state: dict = {"val_history": []}
-    seq = 0
-    console.print(f"job [bold]{job.id}[/] (Ctrl-C stops and keeps a checkpoint; `muselab train resume {job.id}`)")
-    with Live(_view(task, state), console=err_console, refresh_per_second=4) as live:
-        try:
-            while runner.is_alive():
-                runner.join(0.25)
-                for event in s.queue.events(job.id, after_seq=seq):
-                    seq = event["seq"]
-                    state["message"] = event.get("message") or state.get("message", "")
-                    preview = event.get("data") or {}
-                    if "step" in preview:
-                        state["preview"] = preview
-                    if "val_loss" in preview:
-                        state["val_loss"], state["val_ppl"] = preview["val_loss"], preview.get("val_ppl")
-                        state["val_history"].append(preview["val_loss"])
-                live.update(_view(task, state))
-        except KeyboardInterrupt:
-            cancel.set()
-            s.queue.cancel(job.id)
-            runner.join()
-            fail(f"stopped; continue with: muselab train resume {job.id}", 130)
-    final = result.get("job") or s.queue.get(job.id)
-    if final.state != SUCCEEDED:
-        fail(f"job {final.id} {final.state}: {final.error or final.message}")
-    works = [work_to_dict(s.library.get(wid)) for wid in final.work_ids or []]
-    save_works(works, out)
+    def __init__(self, task: str):
+        super().__init__(task)
+        self.state: dict = {"val_history": []}
+        self.live = Live(_view(task, self.state), console=err_console, refresh_per_second=4)
+
+    def __enter__(self) -> TrainingView:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.live.__exit__(*exc)
+
+    def show(self, event: dict) -> None:
+        self.state["message"] = event.get("message") or self.state.get("message", "")
+        preview = event.get("data") or {}
+        if "step" in preview:
+            self.state["preview"] = preview
+        if "val_loss" in preview:
+            self.state["val_loss"], self.state["val_ppl"] = preview["val_loss"], preview.get("val_ppl")
+            self.state["val_history"].append(preview["val_loss"])
+        self.live.update(_view(self.task, self.state))
+
+    def interrupted(self, job_id: str) -> str:
+        return f"stopped; continue with: muselab train resume {job_id}"
+
+
+def _model_summary(works: list[dict], out: Path | None) -> None:
+    print_works(works, out)
     for w in works:
         if w["kind"] == "model":
             console.print(w.get("text") or "")
-    return works
+
+
+def run_training(task: str, recipe: dict, json_output: bool, out: Path | None) -> list[dict]:
+    """Like run_job, with a live table of the training curve (Ctrl-C stops and keeps a checkpoint)."""
+    view = None if json_output else TrainingView(task)
+    if view:
+        console.print("Ctrl-C stops and keeps a checkpoint; `muselab train resume JOB` continues")
+    return run_job(task, recipe, json_output=json_output, out=out, view=view, summary=_model_summary)
 
 
 def _size_options(preset, n_layer, n_head, n_embd, block_size, batch_size, max_steps) -> dict:
@@ -293,26 +297,16 @@ def train_resume(run: str = typer.Argument(..., help="The job id of the stopped 
                  json_output: bool = typer.Option(False, "--json"), out: Path = typer.Option(None)):
     """Continue a stopped training run from its last checkpoint (same recipe, same data order)."""
     from muselab.errors import StudioError
-    from muselab.jobs.models import FINISHED_STATES
-    from muselab.library.store import WorkFilter
 
-    s = studio()
     try:
-        job = s.queue.get(run)
-    except StudioError:
-        fail(f"no job {run!r}; `muselab jobs ls` lists them")
-    if not job.task.startswith("training.train_") and job.task != "training.finetune_lora":
-        fail(f"job {run} is a {job.task} job, not a training run")
-    if job.state not in FINISHED_STATES:  # queued or recovered after a crash: it resumes from its own folder
-        console.print(f"job {run} is {job.state}; running it here, it resumes from its checkpoint")
-        final = s.run_here(job.id)
-        console.print(f"job {run} {final.state}")
-        return
-    works, _ = s.library.list(WorkFilter(job_id=job.id, tag="checkpoint", limit=10))
-    if not works:
-        fail(f"job {run} ({job.state}) left no checkpoint to resume from")
-    recipe = {**job.recipe, "resume_checkpoint_work_id": works[0].id}
-    run_training(job.task, recipe, json_output, out)
+        job, created = studio().resume(run, local=True)
+    except StudioError as exc:
+        fail(describe(exc))
+    if not json_output:
+        console.print(f"{'continuing in job ' + job.id if created else 'job ' + job.id + ' resumes'} "
+                      "from its last checkpoint")
+    final = follow(job.id, JobView(job.task, json_output) if json_output else TrainingView(job.task))
+    report(final, json_output, out, _model_summary)
 
 
 # ------------------------------------------------------------------------------------------ model
@@ -321,12 +315,14 @@ model_app.add_typer(compress_app, name="compress")
 
 
 def _compress(task: str, recipe: dict, json_output: bool, out: Path | None) -> None:
-    works = run_job(task, recipe, json_output=json_output)
-    if not json_output:
-        save_works(works, out)
-        for w in works:
-            if w["kind"] == "model":
-                console.print(_work(w["id"]).get("meta", {}).get("comparison_table", ""))
+    run_job(task, recipe, json_output=json_output, out=out, summary=_compress_summary)
+
+
+def _compress_summary(works: list[dict], out: Path | None) -> None:
+    print_works(works, out)
+    for w in works:
+        if w["kind"] == "model":
+            console.print(_work(w["id"]).get("meta", {}).get("comparison_table", ""))
 
 
 @compress_app.command("quantize")
@@ -392,9 +388,11 @@ def model_sample(model: str, prompt: str = typer.Option("", help="Text to contin
                  top_k: int = typer.Option(None), top_p: float = typer.Option(None), n: int = typer.Option(1),
                  seed: int = typer.Option(None), json_output: bool = typer.Option(False, "--json")):
     """Generate text from a trained model."""
-    works = run_job("training.sample", {"model_work_id": model, "prompt": prompt, "max_tokens": max_tokens,
-                                        "temperature": temperature, "top_k": top_k, "top_p": top_p, "n": n,
-                                        "seed": seed}, json_output=json_output)
-    if not json_output:
-        for w in works:
-            console.print(f"[green]✓[/] {w['id']}\n{w['text']}\n")
+    run_job("training.sample", {"model_work_id": model, "prompt": prompt, "max_tokens": max_tokens,
+                                "temperature": temperature, "top_k": top_k, "top_p": top_p, "n": n,
+                                "seed": seed}, json_output=json_output, summary=_samples_summary)
+
+
+def _samples_summary(works: list[dict], _out) -> None:
+    for w in works:
+        console.print(f"[green]✓[/] {w['id']}\n{w['text']}\n")

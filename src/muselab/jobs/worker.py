@@ -8,17 +8,17 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from pydantic import ValidationError
 
 from muselab.engines import Cancelled, EngineError, Limits, Output, get_task
-from muselab.errors import StudioError
+from muselab.errors import InvalidInput, StudioError
 from muselab.jobs.models import CANCELLED, FAILED, QUEUED, SUCCEEDED, Job
 from muselab.jobs.queue import LostJob, local_worker_id, make_is_alive
-
-if TYPE_CHECKING:
-    from muselab.studio import Studio
+from muselab.jobs.services import JobHost
+from muselab.library.models import Work
+from muselab.library.store import NewWork, work_to_dict
 
 log = logging.getLogger("muselab.jobs")
 
@@ -29,14 +29,14 @@ CANCEL_POLL_EVERY = 0.5  # seconds between looks at the database for a cancel fr
 class JobContext:
     """The Context (see muselab.engines) given to an engine running as a job."""
 
-    def __init__(self, studio: Studio, job: Job, cancel_event: threading.Event):
+    def __init__(self, host: JobHost, job: Job, cancel_event: threading.Event):
         if not job.worker_id:
             raise ValueError(f"job {job.id} has no worker: run a job returned by JobQueue.claim")
-        self.studio = studio
+        self.host = host
         self.job = job
         self.worker_id = job.worker_id  # the claim's owner: every write to the job says who it is from
-        self.workdir: Path = studio.settings.jobs_dir / job.id
-        self.limits = Limits.from_settings(studio.settings)
+        self.workdir: Path = host.settings.jobs_dir / job.id
+        self.limits = Limits.from_settings(host.settings)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.cancel_event = cancel_event
         self.emitted_ids: list[str] = []
@@ -49,7 +49,7 @@ class JobContext:
         if now - self._last_persist >= PERSIST_EVERY or fraction >= 1.0:
             self._last_persist = now
             try:
-                self.studio.queue.progress(self.job.id, fraction, message, preview, persist_event=True,
+                self.host.queue.progress(self.job.id, fraction, message, preview, persist_event=True,
                                            worker_id=self.worker_id)
             except LostJob:
                 self.cancel_event.set()  # helper threads of the engine stop too
@@ -62,33 +62,48 @@ class JobContext:
         now = time.monotonic()
         if now - self._last_cancel_poll >= CANCEL_POLL_EVERY:
             self._last_cancel_poll = now
-            if self.studio.queue.is_cancel_requested(self.job.id):
+            if self.host.queue.is_cancel_requested(self.job.id):
                 self.cancel_event.set()
                 raise Cancelled()
 
     def input_path(self, work_id: str) -> Path:
         try:
-            return self.studio.library.content_path(self.studio.library.get(work_id))
+            return self.host.library.content_path(self.host.library.get(work_id))
         except StudioError as exc:
             raise EngineError(f"input work {work_id!r} not found in the library") from exc
 
     def input_work(self, work_id: str) -> dict:
-        from muselab.library.store import work_to_dict
-
         try:
-            return work_to_dict(self.studio.library.get(work_id))
+            return work_to_dict(self.host.library.get(work_id))
         except StudioError as exc:
             raise EngineError(f"input work {work_id!r} not found in the library") from exc
 
     def emit(self, output: Output) -> str:
         try:
-            work = self.studio.keep_output(self.job, output, earlier=self._outputs_kept)
+            work = keep_output(self.host, self.job, output, earlier=self._outputs_kept)
         except LostJob:
             self.cancel_event.set()
             raise
         self.emitted_ids.append(work.id)
         self._outputs_kept.append(work.id)
         return work.id
+
+
+def keep_output(host: JobHost, job: Job, output: Output, earlier: list[str]) -> Work:
+    """Save one engine Output as a Work carrying the job's Recipe; link it to its parents."""
+    parents = list(output.parents)
+    for index in output.parent_outputs:
+        if not 0 <= index < len(earlier):
+            raise InvalidInput(f"output refers to earlier output #{index}, which does not exist", "parent_outputs")
+        parents.append(earlier[index])
+    work = host.library.add(NewWork(
+        kind=output.kind, media_type=output.media_type, data=output.data, path=output.path,
+        title=output.title, filename=output.filename, text=output.text, task=job.task, recipe=job.recipe,
+        model=output.model, model_hash=output.model_hash, seed=job.recipe.get("seed"),
+        authorship=output.authorship, job_id=job.id, meta=output.meta, parents=parents, tags=output.tags,
+    ))
+    host.queue.add_work_event(job.id, work.id, partial=False, worker_id=job.worker_id)
+    return work
 
 
 def describe_error(exc: BaseException) -> str:
@@ -99,7 +114,7 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def run_job(studio: Studio, job: Job, cancel_event: threading.Event | None = None,
+def run_job(host: JobHost, job: Job, cancel_event: threading.Event | None = None,
             shutting_down: threading.Event | None = None) -> str:
     """Run one claimed job to its end; returns its final state. Never raises for an engine's failure.
 
@@ -107,53 +122,53 @@ def run_job(studio: Studio, job: Job, cancel_event: threading.Event | None = Non
     cancelled: a planned restart must not lose work in flight. If another worker took the job over
     (recovery judged this one dead), this attempt stops and leaves the job to it; returns its state now."""
     cancel_event = cancel_event or threading.Event()
-    ctx = JobContext(studio, job, cancel_event)
+    ctx = JobContext(host, job, cancel_event)
     try:
-        return _run(studio, job, ctx, shutting_down)
+        return _run(host, job, ctx, shutting_down)
     except LostJob as lost:
-        return _give_up(studio, job, ctx, lost)
+        return _give_up(host, job, ctx, lost)
 
 
-def _run(studio: Studio, job: Job, ctx: JobContext, shutting_down: threading.Event | None) -> str:
+def _run(host: JobHost, job: Job, ctx: JobContext, shutting_down: threading.Event | None) -> str:
     worker_id = ctx.worker_id
     try:
         spec = get_task(job.task)
         recipe = spec.recipe_class().model_validate(job.recipe)
         outputs = spec.engine_function()(recipe, ctx)
         for output in outputs or []:
-            work = studio.keep_output(job, output, earlier=ctx._outputs_kept)
+            work = keep_output(host, job, output, earlier=ctx._outputs_kept)
             ctx._outputs_kept.append(work.id)
-        studio.queue.finish(job.id, SUCCEEDED, message=f"done: {len(ctx._outputs_kept)} work(s)", worker_id=worker_id)
+        host.queue.finish(job.id, SUCCEEDED, message=f"done: {len(ctx._outputs_kept)} work(s)", worker_id=worker_id)
         return SUCCEEDED
     except LostJob:
         raise
     except Cancelled:
-        if shutting_down is not None and shutting_down.is_set() and not studio.queue.is_cancel_requested(job.id):
-            studio.queue.requeue(job.id, "the worker was stopped; the job will run again on the next start",
+        if shutting_down is not None and shutting_down.is_set() and not host.queue.is_cancel_requested(job.id):
+            host.queue.requeue(job.id, "the worker was stopped; the job will run again on the next start",
                                  worker_id=worker_id)
             return QUEUED
-        studio.library.mark_status(ctx.emitted_ids, "partial", "kept before the job was cancelled")
-        studio.queue.finish(job.id, CANCELLED, message="cancelled", worker_id=worker_id)
+        host.library.mark_status(ctx.emitted_ids, "partial", "kept before the job was cancelled")
+        host.queue.finish(job.id, CANCELLED, message="cancelled", worker_id=worker_id)
         return CANCELLED
     except BaseException as exc:  # the job fails; the worker and every saved Work stay
         if not isinstance(exc, (EngineError, StudioError, ValidationError)):
             log.error("job %s (%s) failed:\n%s", job.id, job.task, traceback.format_exc())
-        studio.library.mark_status(ctx.emitted_ids, "partial", "kept before the job failed")
-        studio.queue.finish(job.id, FAILED, error=describe_error(exc), message="failed", worker_id=worker_id)
+        host.library.mark_status(ctx.emitted_ids, "partial", "kept before the job failed")
+        host.queue.finish(job.id, FAILED, error=describe_error(exc), message="failed", worker_id=worker_id)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         return FAILED
 
 
-def _give_up(studio: Studio, job: Job, ctx: JobContext, lost: LostJob) -> str:
+def _give_up(host: JobHost, job: Job, ctx: JobContext, lost: LostJob) -> str:
     """Another worker runs the job now: stop, label what this attempt kept, and leave the job's state to it.
 
     (An engine that swallowed LostJob ends up here too: its handler's finish() raises it again.)"""
     ctx.cancel_event.set()
     log.warning("job %s was taken over while worker %s still ran it; this attempt stops", job.id, ctx.worker_id)
     kept = [*ctx._outputs_kept, *([lost.work_id] if lost.work_id else [])]
-    studio.library.mark_status(kept, "partial", "kept by an attempt that lost the job to another worker")
-    return studio.queue.get(job.id).state
+    host.library.mark_status(kept, "partial", "kept by an attempt that lost the job to another worker")
+    return host.queue.get(job.id).state
 
 
 class Executor(Protocol):
@@ -174,8 +189,8 @@ class LocalExecutor:
     Each thread claims as `<worker_id>.<n>`, so the queue can tell two attempts of one job apart even
     when both ran in this process (a job re-queued while a stalled thread still ran it)."""
 
-    def __init__(self, studio: Studio, workers: int = 2, poll_seconds: float = 0.5):
-        self.studio = studio
+    def __init__(self, host: JobHost, workers: int = 2, poll_seconds: float = 0.5):
+        self.host = host
         self.workers = workers
         self.poll_seconds = poll_seconds
         self.token = secrets.token_hex(4)
@@ -202,7 +217,7 @@ class LocalExecutor:
         self._threads.append(beat)
 
     def recover(self) -> list[tuple[str, str]]:
-        actions = self.studio.queue.recover(make_is_alive(self._thread_tokens()))
+        actions = self.host.queue.recover(make_is_alive(self._thread_tokens()))
         for job_id, state in actions:
             log.warning("job %s was orphaned by a stopped worker; now %s", job_id, state)
         return actions
@@ -238,7 +253,7 @@ class LocalExecutor:
     def _loop(self, worker_id: str) -> None:
         while not self._stop.is_set():
             try:
-                job = self.studio.queue.claim(worker_id)
+                job = self.host.queue.claim(worker_id)
             except Exception:
                 log.exception("could not claim a job; retrying")
                 job = None
@@ -251,7 +266,7 @@ class LocalExecutor:
                 self._running[job.id] = cancel_event
                 self._owners[job.id] = worker_id
             try:
-                run_job(self.studio, job, cancel_event, shutting_down=self._stop)
+                run_job(self.host, job, cancel_event, shutting_down=self._stop)
             finally:
                 with self._lock:
                     if self._owners.get(job.id) == worker_id:  # (another thread may run it again by now)
@@ -264,7 +279,7 @@ class LocalExecutor:
             try:
                 with self._lock:
                     owners = dict(self._owners)
-                self.studio.queue.heartbeat(owners)
+                self.host.queue.heartbeat(owners)
                 if time.monotonic() - last_recover > 30:
                     last_recover = time.monotonic()
                     self.recover()

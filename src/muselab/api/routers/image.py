@@ -1,38 +1,17 @@
-"""Pictures over HTTP: the Paint page, and small helpers it uses. Generation itself goes through
+"""Pictures over HTTP: palettes, what a prompt picks, image servers, reading a picture's recipe. Generation itself goes through
 POST /v1/jobs with tasks image.paint, image.style, image.train_gan, image.train_vae, image.sample,
 image.interpolate, image.diffuse, image.remote, image.edit."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 
 from muselab.api.deps import get_studio
 from muselab.errors import InvalidInput, TooLarge
 from muselab.studio import Studio
-from muselab.web import render
 
 router = APIRouter()
-PAGE = {"title": "Paint", "subtitle": "绘画", "path": "/paint", "order": 40}
 MAX_INFO_BYTES = 64 << 20
-
-
-@router.get("/paint", response_class=HTMLResponse, include_in_schema=False)
-def paint_page(request: Request):
-    from muselab.image.generators import NAMES
-    from muselab.image.palettes import palette_info
-    from muselab.image.prompt_rules import COMPOSITIONS, MOODS, MOTIFS
-
-    return render(
-        request,
-        "image.html",
-        generators=NAMES,
-        palettes=palette_info(),
-        moods=MOODS,
-        compositions=COMPOSITIONS,
-        motifs=MOTIFS,
-        styles=list(range(26)),
-    )
 
 
 @router.get("/v1/image/palettes", tags=["image"])

@@ -1,44 +1,21 @@
-"""The writing studio's HTTP face: /v1/write (a text.generate job), forms, models, lorebooks, and the Write page."""
+"""The writing studio's JSON routes: /v1/write (a text.generate job), forms, models, lorebooks, and the
+OpenAI-compatible routes (/v1/chat/completions, /v1/completions, /v1/models)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, UploadFile
 
 from muselab.api.deps import get_studio
+from muselab.api.routers import openai_compat
 from muselab.errors import InvalidInput, TooLarge
 from muselab.jobs.queue import job_to_dict
 from muselab.studio import Studio
-from muselab.web import render
+from muselab.text import catalog
 
 router = APIRouter()
-PAGE = {"title": "Write", "subtitle": "写作", "path": "/write", "order": 20}
-
-
-def _forms() -> list[dict]:
-    from muselab.text.forms import FormError, load_forms
-
-    try:
-        return [f.public() for f in load_forms().values()]
-    except FormError as e:
-        raise InvalidInput(str(e), "form") from None
-
-
-def _models(studio: Studio) -> list[dict]:
-    from muselab.models import Registry
-
-    from muselab.library.store import WorkFilter
-    from muselab.text.backends.trained import MEDIA_TYPE, trained_info
-
-    found = [m.public() for m in Registry(studio.settings.models_dir).list()]
-    # Language models trained in this studio (Train page) are library Works; they write in 'complete' mode.
-    works, _ = studio.library.list(WorkFilter(kind="model", limit=100))
-    for work in works:
-        if work.media_type == MEDIA_TYPE:
-            found.append(trained_info({"id": work.id, "title": work.title, "meta": work.meta}).public())
-    return found
+router.include_router(openai_compat.router)
 
 
 @router.post("/v1/write", status_code=201, tags=["write"], summary="Write: submit a text.generate recipe as a job")
@@ -51,15 +28,15 @@ def write(recipe: dict[str, Any], studio: Studio = Depends(get_studio)):
 
 @router.get("/v1/write/forms", tags=["write"], summary="Forms: built-in and the user's own")
 def forms():
-    return {"items": _forms()}
+    return {"items": catalog.forms()}
 
 
 @router.get("/v1/write/models", tags=["write"], summary="Language models: bundled, user GGUF files, remote servers")
 def models(studio: Studio = Depends(get_studio)):
-    return {"items": _models(studio)}
+    return {"items": catalog.language_models(studio.settings.models_dir, studio.library)}
 
 
-MAX_LOREBOOK_BYTES = 8 << 20  # should become a setting (max_lorebook_mb); a big SillyTavern world is ~1 MB
+MAX_LOREBOOK_BYTES = 8 << 20  # a big SillyTavern world is ~1 MB
 
 
 @router.post("/v1/write/lorebook/import", tags=["write"], summary="Read a lorebook JSON (Muselab or SillyTavern)")
@@ -77,16 +54,3 @@ async def import_lorebook(file: UploadFile):
     except LorebookError as e:
         raise InvalidInput(str(e), e.field) from None
     return {"entries": [e.model_dump() for e in entries]}
-
-
-@router.get("/write", response_class=HTMLResponse, include_in_schema=False)
-def write_page(request: Request):
-    studio: Studio = request.app.state.studio
-    from muselab.models import DEFAULT_MODEL
-    from muselab.text.sampling import SamplingFields
-
-    fields = SamplingFields.model_fields
-    sampling = {name: {"default": f.default if name != "stop" else [], "help": f.description}
-                for name, f in fields.items()}
-    return render(request, "text.html", forms=_forms(), models=[m for m in _models(studio) if m["available"]],
-                  default_model=DEFAULT_MODEL, sampling=sampling)

@@ -1,25 +1,18 @@
-"""Training routes (beyond POST /v1/jobs, which runs every training task) and the web Train page."""
+"""Training routes beyond POST /v1/jobs (which runs every training task): presets, resuming a stopped run."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import JSONResponse
 
 from muselab.api.deps import get_studio
-from muselab.errors import InvalidInput, NotFound
-from muselab.jobs.models import FINISHED_STATES
+from muselab.errors import InvalidInput
 from muselab.jobs.queue import job_to_dict
-from muselab.library.store import WorkFilter
 from muselab.studio import Studio
 from muselab.training.recipe import PRESETS
-from muselab.web import render
 
 router = APIRouter()
-PAGE = {"title": "Train", "subtitle": "训练", "path": "/train", "order": 50}
-TRAINING_TASKS = ("training.train_gpt", "training.train_lstm", "training.finetune_lora")
-
-
 @router.get("/v1/training/presets", tags=["training"])
 async def presets(vocab_size: int = Query(100, ge=2, le=200_000, description="Vocabulary of the corpus "
                                           "(its distinct characters for a character model)."),
@@ -43,19 +36,7 @@ async def presets(vocab_size: int = Query(100, ge=2, le=200_000, description="Vo
 
 @router.post("/v1/training/runs/{job_id}/resume", status_code=201, tags=["training"])
 def resume_run(job_id: str, studio: Studio = Depends(get_studio)):
-    """Continue a stopped training run from the checkpoint it kept (a new job with the same recipe)."""
-    job = studio.queue.get(job_id)
-    if job.task not in TRAINING_TASKS:
-        raise InvalidInput(f"job {job_id} is a {job.task} job, not a training run", "job_id")
-    if job.state not in FINISHED_STATES:
-        raise InvalidInput(f"job {job_id} is still {job.state}; it resumes by itself", "job_id")
-    works, _ = studio.library.list(WorkFilter(job_id=job_id, tag="checkpoint", limit=10))
-    if not works:
-        raise NotFound(f"job {job_id} left no checkpoint to resume from", "job_id")
-    new_job, _ = studio.submit(job.task, {**job.recipe, "resume_checkpoint_work_id": works[0].id})
-    return job_to_dict(new_job)
-
-
-@router.get("/train", response_class=HTMLResponse, include_in_schema=False)
-def train_page(request: Request):
-    return render(request, "training.html", presets=PRESETS)
+    """Continue a stopped training run from the checkpoint it kept: a new job with the same recipe (201),
+    or the run itself if it is still queued or running, since it resumes by itself (200)."""
+    job, created = studio.resume(job_id)
+    return JSONResponse(job_to_dict(job), status_code=201 if created else 200)
