@@ -50,6 +50,14 @@ def describe(exc: StudioError) -> str:
     return exc.message
 
 
+def guarded(fn: Callable, *args, **kwargs):
+    """Call a studio function; a StudioError becomes a clear exit naming the field."""
+    try:
+        return fn(*args, **kwargs)
+    except StudioError as exc:
+        fail(describe(exc))
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 

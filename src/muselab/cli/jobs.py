@@ -8,26 +8,17 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from muselab.cli.common import console, describe, fail, print_json, studio
-from muselab.errors import StudioError
+from muselab.cli.common import JSON, console, guarded, print_json, studio
 from muselab.jobs.queue import job_to_dict
 
 app = typer.Typer(help="The job queue: see, cancel, pause and resume work in progress.", no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
-
-
-def _guard(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except StudioError as exc:
-        fail(describe(exc))
 
 
 @app.command("ls")
 def ls(state: str = typer.Option(None, help="queued|running|succeeded|failed|cancelled|interrupted"),
        limit: int = typer.Option(30, min=1, max=500), json_output: bool = JSON):
     """List jobs, newest first."""
-    jobs, total = _guard(studio().queue.list, state, limit, 0)
+    jobs, total = guarded(studio().queue.list, state, limit, 0)
     if json_output:
         print_json({"items": [job_to_dict(j) for j in jobs], "total": total, "paused": studio().queue.is_paused()})
         return
@@ -46,7 +37,7 @@ def ls(state: str = typer.Option(None, help="queued|running|succeeded|failed|can
 def show(job_id: str, events: bool = typer.Option(False, "--events", help="Also list its progress events."),
          json_output: bool = JSON):
     """Show one job."""
-    job = job_to_dict(_guard(studio().queue.get, job_id))
+    job = job_to_dict(guarded(studio().queue.get, job_id))
     if events:
         job["events"] = studio().queue.events(job_id)
     if json_output:
@@ -58,7 +49,7 @@ def show(job_id: str, events: bool = typer.Option(False, "--events", help="Also 
 @app.command()
 def cancel(job_id: str):
     """Cancel a queued job, or ask a running one to stop."""
-    job = _guard(studio().cancel, job_id)
+    job = guarded(studio().cancel, job_id)
     console.print(f"{job.id}: {job.state}{' (stopping)' if job.state == 'running' else ''}")
 
 
@@ -82,7 +73,7 @@ def submit(task: str, recipe_file: Path = typer.Argument(None, help="JSON file w
            json_output: bool = JSON):
     """Queue a task's Recipe for a running server or worker to pick up (returns at once)."""
     recipe = json.loads(recipe_file.read_text()) if recipe_file else {}
-    job, created = _guard(studio().submit, task, recipe, priority, key, local=True)  # the CLI runs as the owner
+    job, created = guarded(studio().submit, task, recipe, priority, key, local=True)  # the CLI runs as the owner
     if json_output:
         print_json(job_to_dict(job))
     else:

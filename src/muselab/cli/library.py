@@ -7,20 +7,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from muselab.cli.common import console, describe, fail, print_json, studio
-from muselab.errors import StudioError
+from muselab.cli.common import JSON, console, fail, guarded, print_json, studio
 from muselab.library import archive
 from muselab.library.store import WorkFilter, work_to_dict
 
 app = typer.Typer(help="Your Works: find, tag, star, export and import them.", no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
-
-
-def _guard(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except StudioError as exc:
-        fail(describe(exc))
 
 
 def _table(works, total: int) -> None:
@@ -35,7 +26,7 @@ def _table(works, total: int) -> None:
 
 
 def _list(flt: WorkFilter, json_output: bool) -> None:
-    works, total = _guard(studio().library.list, flt)
+    works, total = guarded(studio().library.list, flt)
     if json_output:
         print_json({"items": [work_to_dict(w, full=False) for w in works], "total": total})
     else:
@@ -61,7 +52,7 @@ def search(query: str, kind: str = typer.Option(None), tag: str = typer.Option(N
 @app.command()
 def show(work_id: str, json_output: bool = JSON):
     """Show one Work with its Recipe."""
-    work = _guard(studio().library.get, work_id)
+    work = guarded(studio().library.get, work_id)
     data = work_to_dict(work)
     if json_output:
         print_json(data)
@@ -82,7 +73,7 @@ def show(work_id: str, json_output: bool = JSON):
 def tag(work_id: str, add: list[str] = typer.Option([], "--add", "-a"),
         remove: list[str] = typer.Option([], "--remove", "-r"), json_output: bool = JSON):
     """Add or remove tags."""
-    work = _guard(studio().library.tag, work_id, add, remove)
+    work = guarded(studio().library.tag, work_id, add, remove)
     if json_output:
         print_json(work_to_dict(work, full=False))
     else:
@@ -92,7 +83,7 @@ def tag(work_id: str, add: list[str] = typer.Option([], "--add", "-a"),
 @app.command()
 def star(work_id: str, off: bool = typer.Option(False, "--off", help="Remove the star.")):
     """Star a Work (or --off)."""
-    work = _guard(studio().library.star, work_id, not off)
+    work = guarded(studio().library.star, work_id, not off)
     console.print(f"{work.id}: {'★' if work.starred else 'not starred'}")
 
 
@@ -100,7 +91,7 @@ def star(work_id: str, off: bool = typer.Option(False, "--off", help="Remove the
 def board(name: str, work_ids: list[str], remove: bool = typer.Option(False, "--remove")):
     """Put Works on a board (created when new), or take them off with --remove."""
     lib = studio().library
-    _guard(lib.remove_from_board if remove else lib.add_to_board, name, work_ids)
+    guarded(lib.remove_from_board if remove else lib.add_to_board, name, work_ids)
     console.print(f"board {name!r}: {'removed' if remove else 'added'} {len(work_ids)} work(s)")
 
 
@@ -110,7 +101,7 @@ def rm(work_ids: list[str], yes: bool = typer.Option(False, "--yes", "-y", help=
     if not yes and not typer.confirm(f"Delete {len(work_ids)} work(s)?"):
         raise typer.Abort()
     for wid in work_ids:
-        _guard(studio().library.delete, wid)
+        guarded(studio().library.delete, wid)
         console.print(f"deleted {wid}")
 
 
@@ -121,7 +112,7 @@ def restore(work_id: str, remix: bool = typer.Option(False, "--remix", help="Fre
     from muselab.cli.common import run_job
 
     lib = studio().library
-    restored = _guard(lib.remix if remix else lib.restore, work_id)
+    restored = guarded(lib.remix if remix else lib.restore, work_id)
     if run:
         run_job(restored["task"], restored["recipe"], json_output=json_output)
     elif json_output:
@@ -135,7 +126,7 @@ def restore(work_id: str, remix: bool = typer.Option(False, "--remix", help="Fre
 def export(destination: Path, work_ids: list[str] = typer.Argument(None), board: str = typer.Option(None),
            no_parents: bool = typer.Option(False, "--no-parents", help="Leave out the Works these derive from.")):
     """Write Works (or a board) to a zip with their files and a manifest of recipes and links."""
-    info = _guard(archive.export_zip, studio().library, destination, work_ids or [], board, not no_parents)
+    info = guarded(archive.export_zip, studio().library, destination, work_ids or [], board, not no_parents)
     console.print(f"[green]✓[/] exported {info['works']} work(s), {info['files']} file(s) to {info['path']}")
 
 
@@ -144,7 +135,7 @@ def import_(source: Path, json_output: bool = JSON):
     """Add the Works of an export zip to this library (Works already here are skipped)."""
     if not source.is_file():
         fail(f"file: {source} does not exist")
-    info = _guard(archive.import_zip, studio().library, source)
+    info = guarded(archive.import_zip, studio().library, source)
     if json_output:
         print_json(info)
     else:
@@ -157,7 +148,7 @@ def add(path: Path, title: str = typer.Option(None), tags: list[str] = typer.Opt
     """Keep one of your own files (photo, MIDI, text) in the library, e.g. as input for a task."""
     if not path.is_file():
         fail(f"path: {path} is not a file")
-    work = _guard(studio().upload, path, path.name, None, title, tags)
+    work = guarded(studio().upload, path, path.name, None, title, tags)
     if json_output:
         print_json(work_to_dict(work))
     else:
