@@ -241,36 +241,19 @@ class Library:
                 for pk, parent in s.execute(select(WorkLink.child_pk, WorkLink.parent_id)
                                             .where(WorkLink.child_pk.in_(pks))):
                     parents.setdefault(pk, []).append(parent)
-        items = []
-        for r in rows:
-            items.append({
-                "id": r.id, "kind": r.kind, "media_type": r.media_type, "title": r.title,
-                "filename": r.filename or default_filename(r), "sha256": r.sha256, "size": r.size,
-                "has_thumbnail": bool(r.thumb_sha256), "task": r.task, "model": r.model, "model_hash": r.model_hash,
-                "seed": r.seed, "authorship": r.authorship, "status": r.status, "job_id": r.job_id,
-                "starred": r.starred, "rating": r.rating, "created_at": as_utc(r.created_at).isoformat(),
-                "tags": sorted(tags.get(r.pk, [])), "parents": parents.get(r.pk, []), "snippet": r.snippet or "",
-            })
+        items = [card(r, tags.get(r.pk, []), parents.get(r.pk, []), r.snippet or "") for r in rows]
         return items, int(total or 0)
 
     def _filtered(self, flt: WorkFilter, *columns) -> Select:
         stmt = select(*columns) if columns else select(Work)
-        if flt.kind:
-            stmt = stmt.where(Work.kind == flt.kind)
+        for name in ("kind", "model", "task", "job_id", "status", "starred"):  # the filters that match a column
+            value = getattr(flt, name)
+            if value is not None and value != "":
+                stmt = stmt.where(getattr(Work, name) == value)
         if flt.tag:
             stmt = stmt.where(Work.pk.in_(select(WorkTag.work_pk).where(WorkTag.tag == flt.tag)))
         if flt.board:
             stmt = stmt.where(Work.pk.in_(select(BoardWork.work_pk).join(Board).where(Board.name == flt.board)))
-        if flt.starred is not None:
-            stmt = stmt.where(Work.starred == flt.starred)
-        if flt.model:
-            stmt = stmt.where(Work.model == flt.model)
-        if flt.task:
-            stmt = stmt.where(Work.task == flt.task)
-        if flt.job_id:
-            stmt = stmt.where(Work.job_id == flt.job_id)
-        if flt.status:
-            stmt = stmt.where(Work.status == flt.status)
         if flt.since:
             stmt = stmt.where(Work.created_at >= flt.since)
         if flt.until:
@@ -452,18 +435,22 @@ class Library:
         return restored
 
 
-def work_to_dict(work: Work, full: bool = True) -> dict[str, Any]:
-    snippet = (work.text_content or "")[:300]
-    data = {
+def card(work, tags: list[str], parents: list[str], snippet: str) -> dict[str, Any]:
+    """What a list shows of a Work (a Work object or a row with the same column names)."""
+    return {
         "id": work.id, "kind": work.kind, "media_type": work.media_type, "title": work.title,
         "filename": work.filename or default_filename(work), "sha256": work.sha256, "size": work.size,
         "has_thumbnail": bool(work.thumb_sha256), "task": work.task, "model": work.model,
         "model_hash": work.model_hash, "seed": work.seed, "authorship": work.authorship, "status": work.status,
         "job_id": work.job_id, "starred": work.starred, "rating": work.rating,
         "created_at": as_utc(work.created_at).isoformat() if work.created_at else None,
-        "tags": sorted(t.tag for t in work.tags), "parents": [link.parent_id for link in work.parent_links],
-        "snippet": snippet,
+        "tags": sorted(tags), "parents": list(parents), "snippet": snippet,
     }
+
+
+def work_to_dict(work: Work, full: bool = True) -> dict[str, Any]:
+    data = card(work, [t.tag for t in work.tags], [link.parent_id for link in work.parent_links],
+                (work.text_content or "")[:300])
     if full:
         data.update(recipe=work.recipe, meta=work.meta or {}, text=work.text_content)
     return data
