@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=200, ge=1, description="Largest upload accepted by the HTTP API.")
     max_import_mb: int = Field(default=2048, ge=1, description="Largest library archive (zip) the HTTP API imports.")
     max_request_mb: int = Field(default=16, ge=1, description="Largest JSON request body the HTTP API reads.")
+    max_video_mb: int = Field(default=4096, ge=1, description="Largest video the HTTP API imports.")
+    max_video_minutes: float = Field(default=180, gt=0, description="Longest video the studio imports.")
     host: str = "127.0.0.1"
     port: int = 8000
     # Who may name what: web and API callers reach server files only inside these folders (the CLI

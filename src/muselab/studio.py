@@ -6,6 +6,7 @@ It validates a Recipe, submits it as a durable job, and keeps what the job made 
 from __future__ import annotations
 
 import mimetypes
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -161,19 +162,50 @@ class Studio:
 
     # ---- works ----------------------------------------------------------------------------------
     def upload(self, source: Path | BinaryIO, filename: str, media_type: str | None = None, title: str | None = None,
-               tags: list[str] | None = None, max_bytes: int | None = None) -> Work:
+               tags: list[str] | None = None, max_bytes: int | None = None,
+               check: Callable[[Path], dict] | None = None) -> Work:
         """Keep a person's own file (a photo, a MIDI primer, a corpus) as a human-made Work.
 
-        A stream is copied to the blob store with `max_bytes` enforced while reading, never held in memory."""
+        A stream is copied to the blob store with `max_bytes` enforced while reading, never held in memory.
+        `check(path)` (e.g. a video probe) looks at the file before it is kept: its answer becomes the Work's
+        meta, and its EngineError a 422 naming the problem, with nothing written to the library."""
         filename = safe_name(filename, "filename", 255)
         media_type = media_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        content = {"path": source} if isinstance(source, Path) else {"stream": source, "max_bytes": max_bytes}
-        work = self.library.add(NewWork(kind=kind_for_media_type(media_type, filename), media_type=media_type,
-                                        title=title or filename, filename=filename, authorship="human",
-                                        tags=tags, **content))
+        new = NewWork(kind=kind_for_media_type(media_type, filename), media_type=media_type, title=title or filename,
+                      filename=filename, authorship="human", tags=tags)
+        if check is not None:
+            return self._upload_checked(source, new, max_bytes, check)
+        if isinstance(source, Path):
+            new.path = source
+        else:
+            new.stream, new.max_bytes = source, max_bytes
+        work = self.library.add(new)
         if work.kind == "image":
             self._refuse_huge_picture(work)
         return work
+
+    def _upload_checked(self, source: Path | BinaryIO, new: NewWork, max_bytes: int | None,
+                        check: Callable[[Path], dict]) -> Work:
+        from muselab.engines import EngineError
+
+        with tempfile.TemporaryDirectory(dir=self.settings.data_dir, prefix=".upload-") as folder:
+            path = Path(folder) / "file"
+            if isinstance(source, Path):
+                path = source
+            else:
+                with open(path, "wb") as out:
+                    copied = 0
+                    while chunk := source.read(1 << 20):
+                        copied += len(chunk)
+                        if max_bytes is not None and copied > max_bytes:
+                            raise TooLarge(f"file is larger than the {max_bytes >> 20} MB limit", "file")
+                        out.write(chunk)
+            try:
+                new.meta = check(path)
+            except EngineError as exc:
+                raise InvalidInput(str(exc), "file") from None
+            new.path = path
+            return self.library.add(new)
 
     def _refuse_huge_picture(self, work: Work) -> None:
         """Pictures above the owner's pixel limit would stall every engine that opens them: refuse them now."""

@@ -34,6 +34,7 @@ UPLOAD_LIMITS = {
     "/v1/image/info": "max_upload_mb",
     "/v1/write/lorebook/import": "max_upload_mb",
     "/v1/import": "max_import_mb",
+    "/v1/video/import": "max_video_mb",
 }
 MULTIPART_SLACK = 1 << 16  # form boundaries and headers around the file itself
 
