@@ -169,6 +169,18 @@ def upload(path: Path, option: str) -> str:
         fail(f"{option}: {describe(exc)}")
 
 
+def work_ref(ref: str, option: str, **upload_options) -> str:
+    """A Work id for a recipe from what a person typed: a local file (kept in the library first) or a Work id."""
+    path = Path(ref).expanduser()
+    if path.is_file():
+        return guarded(studio().upload, path, path.name, **upload_options).id
+    try:
+        studio().library.get(ref)
+    except StudioError:
+        fail(f"{option}: {ref!r} is neither a file nor a Work id")
+    return ref
+
+
 def work(work_id: str, kind: str | None = None) -> dict:
     """A Work of the library as a dict, or a clear exit (optionally: it must be of this kind)."""
     try:

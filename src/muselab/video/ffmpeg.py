@@ -76,7 +76,7 @@ def probe(path: Path, field: str = "video_work_id") -> MediaInfo:
     except subprocess.TimeoutExpired:
         raise ProbeError(f"{field}: ffprobe took more than 60 s to read the file; is it a media file?") from None
     if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or ["unknown format"])[-1]
+        reason = (done.stderr.strip().splitlines() or ["unknown format"])[-1].replace(str(path), "").strip(" :")
         raise ProbeError(f"{field}: not a video or audio file ffmpeg can read ({reason[:200]})")
     data = json.loads(done.stdout or "{}")
     fmt = data.get("format") or {}
