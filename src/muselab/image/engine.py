@@ -12,8 +12,9 @@ import time
 from PIL import Image
 
 from muselab.engines import Context, EngineError, Output, new_seed
+from muselab.image.output import picture_output
 from muselab.image.palettes import PALETTES, apply_mood, extract_palette, parse_hex, to_hex
-from muselab.image.pnginfo import MEDIA_TYPES, a1111_parameters, encode_image, open_image
+from muselab.image.pnginfo import a1111_parameters, encode_image, open_image
 from muselab.image.recipe import (
     DiffuseRecipe,
     EditRecipe,
@@ -30,36 +31,6 @@ from muselab.image.thumbs import preview_data_url
 
 def _seed(recipe) -> int:
     return recipe.seed if recipe.seed is not None else new_seed()
-
-
-def picture_output(
-    image: Image.Image,
-    task: str,
-    recipe,
-    parameters: str,
-    title: str,
-    meta: dict | None = None,
-    parents: list[str] | None = None,
-    model: str | None = None,
-    tags: list[str] | None = None,
-    stem: str = "picture",
-) -> Output:
-    """An image Output with its parameters and full recipe embedded in the file."""
-    fmt = getattr(recipe, "format", "png")
-    quality = getattr(recipe, "quality", 92)
-    data = encode_image(image, fmt, quality, parameters, task=task, recipe=recipe.model_dump(mode="json"))
-    ext = "jpg" if fmt == "jpeg" else fmt
-    return Output(
-        kind="image",
-        media_type=MEDIA_TYPES[fmt],
-        data=data,
-        title=title[:120],
-        meta={"width": image.width, "height": image.height, **(meta or {})},
-        parents=list(parents or []),
-        model=model,
-        tags=list(tags or []),
-        filename=f"{stem}.{ext}",
-    )
 
 
 # ---------------------------------------------------------------- paint (procedural)

@@ -23,7 +23,8 @@ import numpy as np
 from PIL import Image
 
 from muselab.engines import Context, EngineError, Output
-from muselab.image.pnginfo import open_image
+from muselab.image.output import grid, picture_output
+from muselab.image.pnginfo import a1111_parameters, open_image
 from muselab.image.thumbs import preview_data_url
 
 CHECKPOINT_MEDIA_TYPE = "application/x-muselab-checkpoint"
@@ -151,18 +152,6 @@ def _to_tensor(batch: np.ndarray):
 def to_pil(t) -> list[Image.Image]:
     arr = ((t.detach().clamp(-1, 1) + 1) * 127.5 + 0.5).byte().permute(0, 2, 3, 1).cpu().numpy()
     return [Image.fromarray(a, "RGB") for a in arr]
-
-
-def grid(images: list[Image.Image], cols: int | None = None, pad: int = 2) -> Image.Image:
-    n = len(images)
-    cols = cols or int(math.ceil(math.sqrt(n)))
-    rows = int(math.ceil(n / cols))
-    w, h = images[0].size
-    sheet = Image.new("RGB", (cols * (w + pad) + pad, rows * (h + pad) + pad), (245, 245, 240))
-    for i, im in enumerate(images):
-        r, c = divmod(i, cols)
-        sheet.paste(im, (pad + c * (w + pad), pad + r * (h + pad)))
-    return sheet
 
 
 # ---------------------------------------------------------------- held-out score
@@ -448,8 +437,6 @@ def _train(kind: str, recipe, ctx: Context) -> list[Output]:
             filename=f"{kind}-{recipe.image_size}px.pt",
         ),
     ]
-    from muselab.image.engine import picture_output
-    from muselab.image.pnginfo import a1111_parameters
 
     params = a1111_parameters(
         f"{kind} samples", "", Seed=seed, Size=f"{final_grid.width}x{final_grid.height}", Model=f"muselab-{kind}"
@@ -524,8 +511,6 @@ def _upscale(images: list[Image.Image], factor: int) -> list[Image.Image]:
 
 def sample(recipe, ctx: Context) -> list[Output]:
     torch = _torch()
-    from muselab.image.engine import picture_output
-    from muselab.image.pnginfo import a1111_parameters
 
     arch, decoder, _ = load_model(ctx.input_path(recipe.model_work_id))
     seed = recipe.seed if recipe.seed is not None else 0
@@ -577,8 +562,6 @@ def sample(recipe, ctx: Context) -> list[Output]:
 
 def interpolate(recipe, ctx: Context) -> list[Output]:
     torch = _torch()
-    from muselab.image.engine import picture_output
-    from muselab.image.pnginfo import a1111_parameters
 
     arch, decoder, encoder = load_model(ctx.input_path(recipe.model_work_id))
     seed = recipe.seed if recipe.seed is not None else 0
