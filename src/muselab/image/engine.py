@@ -1,8 +1,8 @@
 """The picture studio's engine: one entry point per task, each (recipe, ctx) -> list[Output].
 
-The craft lives in the small modules next to this one (generators/, style.py, gan.py,
-diffusion.py, remote.py, edit.py); this file turns recipes into their calls and their
-results into Outputs with the recipe embedded in every picture.
+The craft lives in the small modules next to this one (generators/, style.py, train_loop.py and
+sampling.py for GAN/VAE, diffusion.py, remote.py, edit.py); this file turns recipes into their calls
+and their results into Outputs (output.py) with the recipe embedded in every picture.
 """
 
 from __future__ import annotations
@@ -169,25 +169,25 @@ def style(recipe: StyleRecipe, ctx: Context) -> list[Output]:
 
 
 def train_gan(recipe: TrainGanRecipe, ctx: Context) -> list[Output]:
-    from muselab.image.gan import train
+    from muselab.image.train_loop import train
 
     return train("gan", recipe, ctx)
 
 
 def train_vae(recipe: TrainVaeRecipe, ctx: Context) -> list[Output]:
-    from muselab.image.gan import train
+    from muselab.image.train_loop import train
 
     return train("vae", recipe, ctx)
 
 
 def sample(recipe: SampleRecipe, ctx: Context) -> list[Output]:
-    from muselab.image.gan import sample as run_sample
+    from muselab.image.sampling import sample as run_sample
 
     return run_sample(recipe, ctx)
 
 
 def interpolate(recipe: InterpolateRecipe, ctx: Context) -> list[Output]:
-    from muselab.image.gan import interpolate as run_interpolate
+    from muselab.image.sampling import interpolate as run_interpolate
 
     return run_interpolate(recipe, ctx)
 
