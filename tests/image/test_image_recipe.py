@@ -1,9 +1,28 @@
 """What can be asked of the picture studio: shared definitions, the options the faces offer, old names."""
 
 import pytest
+from pydantic import ValidationError
 
 from muselab.image import generators, palettes, prompt_rules
-from muselab.image.recipe import BUILT_IN_STYLES, paint_options
+from muselab.image.recipe import (
+    BUILT_IN_STYLES,
+    DiffuseRecipe,
+    RemoteRecipe,
+    TextToImageRecipe,
+    paint_options,
+)
+
+
+def test_diffusion_and_image_servers_share_one_text_to_image_definition():
+    shared = set(TextToImageRecipe.model_fields) - {"seed", "format", "quality"}
+    assert shared == {"prompt", "negative_prompt", "init_work_id", "strength", "steps", "guidance_scale",
+                      "width", "height", "n"}
+    for recipe in (DiffuseRecipe, RemoteRecipe):  # the same definition, not only the same name
+        for name in shared - {"width", "height"}:
+            assert repr(recipe.model_fields[name]) == repr(TextToImageRecipe.model_fields[name]), name
+    with pytest.raises(ValidationError, match="multiple of 8"):  # a local pipeline works in 8-pixel blocks
+        DiffuseRecipe(model_dir="/m", prompt="x", width=500)
+    assert RemoteRecipe(server="a", prompt="x", width=500).width == 500
 
 
 def test_the_paint_options_are_read_from_the_modules_that_define_them():

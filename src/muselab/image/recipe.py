@@ -233,46 +233,46 @@ class InterpolateRecipe(Recipe, _Output):
         return self
 
 
-class DiffuseRecipe(Recipe, _Output):
-    """Text-to-image or image-to-image with a diffusers model folder you point at (no downloads)."""
+class TextToImageRecipe(Recipe, _Output):
+    """What every text-to-image task takes: a prompt, optionally a start image, the sampler's usual knobs."""
 
-    model_dir: ServerPath = Field(description="A local diffusers model folder (with model_index.json).")
-    prompt: str = Field(min_length=1, max_length=2000)
-    negative_prompt: str = Field(default="", max_length=2000)
+    prompt: str = Field(min_length=1, max_length=4000, description="What to make.")
+    negative_prompt: str = Field(default="", max_length=2000, description="What to keep out of the picture.")
     init_work_id: str | None = Field(default=None, description="Image-to-image: start from this image Work.")
     strength: float = Field(
         default=0.6, gt=0.0, le=1.0, description="Image-to-image: how far to move from the start image."
     )
     steps: int = Field(default=25, ge=1, le=200, description="Denoising steps.")
-    guidance_scale: float = Field(default=7.0, ge=0.0, le=30.0)
-    width: int = Field(default=512, ge=64, le=2048, multiple_of=8)
-    height: int = Field(default=512, ge=64, le=2048, multiple_of=8)
-    n: int = Field(default=1, ge=1, le=8)
+    guidance_scale: float = Field(default=7.0, ge=0.0, le=30.0, description="How closely to follow the prompt (CFG).")
+    width: int = Field(default=512, ge=64, le=MAX_SIDE, description="Width in pixels.")
+    height: int = Field(default=512, ge=64, le=MAX_SIDE, description="Height in pixels.")
+    n: int = Field(default=1, ge=1, le=8, description="Pictures to make; picture i uses seed + i.")
+
+
+class DiffuseRecipe(TextToImageRecipe):
+    """Text-to-image or image-to-image with a diffusers model folder you point at (no downloads)."""
+
+    model_dir: ServerPath = Field(description="A local diffusers model folder (with model_index.json).")
+    # a local pipeline works in 8-pixel latent blocks and, on a laptop, up to 2048 px a side
+    width: int = Field(default=512, ge=64, le=2048, multiple_of=8, description="Width in pixels (a multiple of 8).")
+    height: int = Field(default=512, ge=64, le=2048, multiple_of=8, description="Height in pixels (a multiple of 8).")
     device: Literal["auto", "cpu", "cuda", "mps"] = Field(default="auto", description="auto uses a GPU when present.")
 
 
-class RemoteRecipe(Recipe, _Output):
-    """Ask an image server the owner registered (AUTOMATIC1111- or OpenAI-images-compatible) by its name."""
+class RemoteRecipe(TextToImageRecipe):
+    """Ask an image server the owner registered (AUTOMATIC1111- or OpenAI-images-compatible) by its name.
+    Image-to-image (init_work_id) needs an AUTOMATIC1111 server."""
 
     server: str = Field(
         min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-        description="Name of a registered image server (`muselab paint servers add NAME URL`; "
+        description="Name of a registered image server (`muselab image servers add NAME URL`; "
         "GET /v1/image/servers lists them).",
     )
-    prompt: str = Field(min_length=1, max_length=4000)
-    negative_prompt: str = Field(default="", max_length=2000)
     model: str | None = Field(
         default=None, max_length=200, description="Model name to request (OpenAI: e.g. the server's model id)."
     )
-    init_work_id: str | None = Field(default=None, description="A1111 only: image-to-image from this image Work.")
-    strength: float = Field(default=0.6, gt=0.0, le=1.0, description="Image-to-image denoising strength.")
-    steps: int = Field(default=25, ge=1, le=200)
-    guidance_scale: float = Field(default=7.0, ge=0.0, le=30.0)
     sampler: str | None = Field(default=None, max_length=100, description="A1111 sampler name.")
-    width: int = Field(default=512, ge=64, le=MAX_SIDE)
-    height: int = Field(default=512, ge=64, le=MAX_SIDE)
-    n: int = Field(default=1, ge=1, le=8)
-    timeout: float = Field(default=300.0, gt=0, le=3600)
+    timeout: float = Field(default=300.0, gt=0, le=3600, description="Seconds to wait for the server.")
 
 
 EDIT_PRESETS: dict[str, tuple[int, int]] = {
