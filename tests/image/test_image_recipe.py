@@ -7,10 +7,35 @@ from muselab.image import generators, palettes, prompt_rules
 from muselab.image.recipe import (
     BUILT_IN_STYLES,
     DiffuseRecipe,
+    InterpolateRecipe,
     RemoteRecipe,
     TextToImageRecipe,
     paint_options,
 )
+from muselab.library.store import NewWork
+
+
+def test_interpolate_recipes_stored_with_the_old_name_steps_still_validate():
+    old = InterpolateRecipe.model_validate({"model_work_id": "m", "steps": 5, "seed": 1})
+    assert old.frames == 5
+    dumped = old.model_dump(mode="json")
+    assert dumped["frames"] == 5 and "steps" not in dumped
+    assert "frames" in InterpolateRecipe.model_json_schema()["properties"]  # the schema names the new field only
+    assert "steps" not in InterpolateRecipe.model_json_schema()["properties"]
+    with pytest.raises(ValidationError, match="old name of frames"):
+        InterpolateRecipe.model_validate({"model_work_id": "m", "steps": 5, "frames": 6})
+
+
+def test_an_old_interpolate_work_restores_and_remixes(sqlite_studio):
+    model = sqlite_studio.library.add(NewWork(kind="model", media_type="application/x-muselab-checkpoint", data=b"x"))
+    old_recipe = {"model_work_id": model.id, "steps": 5, "as_gif": True, "seed": 7}
+    work = sqlite_studio.library.add(
+        NewWork(kind="image", media_type="image/gif", data=b"GIF89a", task="image.interpolate", recipe=old_recipe)
+    )
+    for again in (sqlite_studio.library.restore(work.id), sqlite_studio.library.remix(work.id)):
+        job, _ = sqlite_studio.submit(again["task"], again["recipe"])
+        assert job.recipe["frames"] == 5 and "steps" not in job.recipe
+    assert sqlite_studio.library.remix(work.id)["recipe"]["seed"] != 7
 
 
 def test_diffusion_and_image_servers_share_one_text_to_image_definition():

@@ -9,7 +9,7 @@ were actually used, and each of them can be edited directly.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -216,7 +216,7 @@ class InterpolateRecipe(Recipe, _Output):
     """Walk between two latent points of a trained model, as an image strip or a GIF."""
 
     model_work_id: str = Field(min_length=1, description="A model Work made by image.train_vae (or image.train_gan).")
-    steps: int = Field(default=8, ge=2, le=64, description="Pictures along the way, ends included.")
+    frames: int = Field(default=8, ge=2, le=64, description="Pictures along the way, ends included.")
     end_seed: int | None = Field(
         default=None, ge=0, le=2**32 - 1, description="Seed of the end point (default seed + 1)."
     )
@@ -225,6 +225,17 @@ class InterpolateRecipe(Recipe, _Output):
     as_gif: bool = Field(default=False, description="A looping GIF (true) or a horizontal strip (false).")
     frame_ms: int = Field(default=120, ge=20, le=5000, description="GIF frame duration in milliseconds.")
     upscale: int = Field(default=2, ge=1, le=8)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_name_steps(cls, data: Any) -> Any:
+        """`frames` was called `steps` (the word diffusion uses for denoising): recipes kept under the old name
+        still validate, restore and remix, and are stored again under the new one."""
+        if isinstance(data, dict) and "steps" in data:
+            if "frames" in data:
+                raise ValueError("steps is the old name of frames: give only frames")
+            data = {("frames" if key == "steps" else key): value for key, value in data.items()}
+        return data
 
     @model_validator(mode="after")
     def _pair(self) -> "InterpolateRecipe":

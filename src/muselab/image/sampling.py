@@ -70,7 +70,7 @@ def interpolate(recipe, ctx: Context) -> list[Output]:
         end_seed = recipe.end_seed if recipe.end_seed is not None else seed + 1
         a = torch.randn(arch["latent_dim"], generator=torch.Generator().manual_seed(seed))
         b = torch.randn(arch["latent_dim"], generator=torch.Generator().manual_seed(end_seed))
-    ts = torch.linspace(0, 1, recipe.steps)
+    ts = torch.linspace(0, 1, recipe.frames)
     if recipe.from_work_id:
         zs = torch.stack([a * (1 - t) + b * t for t in ts])
     else:  # spherical interpolation keeps Gaussian samples at a typical norm
@@ -87,7 +87,7 @@ def interpolate(recipe, ctx: Context) -> list[Output]:
     with torch.no_grad():
         frames = _upscale(to_pil(decoder(zs)), recipe.upscale)
     model = f"muselab-{arch['kind']}"
-    meta = {"steps": recipe.steps, "architecture": arch}
+    meta = {"frames": recipe.frames, "architecture": arch}
     if recipe.as_gif:
         loop = frames + frames[-2:0:-1]
         buf = io.BytesIO()
