@@ -41,7 +41,7 @@ def choices(choice_type) -> list[str]:
 class _Output(BaseModel):
     """Fields shared by every task that writes a picture."""
 
-    format: ImageFormat = Field(default="png", description="File format: png (default), jpeg or webp.")
+    format: ImageFormat = Field(default="png", description="File format: png, jpeg or webp.")
     quality: int = Field(default=92, ge=1, le=100, description="JPEG/WebP quality (ignored for PNG).")
 
 
@@ -161,8 +161,8 @@ class TrainRecipe(Recipe):
     )
     image_size: Literal[32, 64, 128] = Field(default=64, description="Training resolution: 32 (quick), 64 or 128 px.")
     epochs: int = Field(default=30, ge=1, le=2000, description="Passes over the images.")
-    batch_size: int = Field(default=32, ge=2, le=512)
-    learning_rate: float = Field(default=2e-4, gt=0, le=0.1)
+    batch_size: int = Field(default=32, ge=2, le=512, description="Pictures per training step.")
+    learning_rate: float = Field(default=2e-4, gt=0, le=0.1, description="Adam's step size.")
     latent_dim: int = Field(default=64, ge=2, le=512, description="Size of the latent vector.")
     base_channels: int = Field(
         default=32, ge=4, le=256, description="Width of the networks (channels of the first layer)."
@@ -194,7 +194,7 @@ class TrainGanRecipe(TrainRecipe):
 class TrainVaeRecipe(TrainRecipe):
     """A convolutional VAE trained on your pictures."""
 
-    learning_rate: float = Field(default=1e-3, gt=0, le=0.1)
+    learning_rate: float = Field(default=1e-3, gt=0, le=0.1, description="Adam's step size.")
     beta: float = Field(
         default=1.0, ge=0.0, le=100.0, description="Weight of the KL term (higher: smoother latent space)."
     )
@@ -224,7 +224,7 @@ class InterpolateRecipe(Recipe, _Output):
     to_work_id: str | None = Field(default=None, description="VAE only: end at this image's encoding.")
     as_gif: bool = Field(default=False, description="A looping GIF (true) or a horizontal strip (false).")
     frame_ms: int = Field(default=120, ge=20, le=5000, description="GIF frame duration in milliseconds.")
-    upscale: int = Field(default=2, ge=1, le=8)
+    upscale: int = Field(default=2, ge=1, le=8, description="Enlarge each picture this many times (Lanczos).")
 
     @model_validator(mode="before")
     @classmethod
