@@ -23,6 +23,7 @@ from muselab.image.recipe import (
     RemoteRecipe,
     SampleRecipe,
     StyleRecipe,
+    TextToImageRecipe,
     TrainGanRecipe,
     TrainVaeRecipe,
 )
@@ -195,39 +196,48 @@ def interpolate(recipe: InterpolateRecipe, ctx: Context) -> list[Output]:
 # ---------------------------------------------------------------- diffusion, remote
 
 
+def text_to_image_output(
+    task: str, recipe: TextToImageRecipe, image: Image.Image, seed: int, model: str | None, parameters_model: str,
+    meta: dict, tag: str, **extra_parameters,
+) -> Output:
+    """One picture of a text-to-image task (diffuse, remote), with the recipe of exactly this picture (its own
+    seed, n 1: restoring it makes this picture again) and the A1111 parameters other tools read."""
+    params = a1111_parameters(
+        recipe.prompt,
+        recipe.negative_prompt,
+        Steps=recipe.steps,
+        **{"CFG scale": recipe.guidance_scale},
+        Seed=seed,
+        Size=f"{image.width}x{image.height}",
+        Model=parameters_model,
+        **extra_parameters,
+    )
+    return picture_output(
+        image,
+        task,
+        recipe.model_copy(update={"seed": seed, "n": 1}),
+        params,
+        recipe.prompt,
+        parents=[recipe.init_work_id] if recipe.init_work_id else [],
+        meta={"seed": seed, **meta},
+        model=model,
+        tags=[tag],
+        stem=f"{task.removeprefix('image.')}-{seed}",
+    )
+
+
 def diffuse(recipe: DiffuseRecipe, ctx: Context) -> list[Output]:
     from muselab.image.diffusion import generate
 
     seed = _seed(recipe)
     init = open_image(ctx.input_path(recipe.init_work_id), field="init_work_id") if recipe.init_work_id else None
     images, model_name = generate(recipe, seed, init, lambda f, m: ctx.progress(f, m))
-    outputs = []
-    for i, image in enumerate(images):
-        params = a1111_parameters(
-            recipe.prompt,
-            recipe.negative_prompt,
-            Steps=recipe.steps,
-            **{"CFG scale": recipe.guidance_scale},
-            Seed=seed + i,
-            Size=f"{image.width}x{image.height}",
-            Model=model_name,
-            **({"Denoising strength": recipe.strength} if init is not None else {}),
-        )
-        outputs.append(
-            picture_output(
-                image,
-                "image.diffuse",
-                recipe.model_copy(update={"seed": seed + i, "n": 1}),
-                params,
-                recipe.prompt,
-                parents=[recipe.init_work_id] if recipe.init_work_id else [],
-                meta={"seed": seed + i, "model_dir": recipe.model_dir},
-                model=model_name,
-                tags=["diffusion"],
-                stem=f"diffuse-{seed + i}",
-            )
-        )
-    return outputs
+    strength = {"Denoising strength": recipe.strength} if init is not None else {}
+    return [
+        text_to_image_output("image.diffuse", recipe, image, seed + i, model_name, model_name,
+                             {"model_dir": recipe.model_dir}, "diffusion", **strength)
+        for i, image in enumerate(images)
+    ]
 
 
 def remote(recipe: RemoteRecipe, ctx: Context) -> list[Output]:
@@ -245,28 +255,10 @@ def remote(recipe: RemoteRecipe, ctx: Context) -> list[Output]:
     outputs = []
     for i, image in enumerate(images):
         s = info.get("seeds", [seed + i])[i] if i < len(info.get("seeds", [])) else seed + i
-        params = a1111_parameters(
-            recipe.prompt,
-            recipe.negative_prompt,
-            Steps=recipe.steps,
-            **{"CFG scale": recipe.guidance_scale},
-            Seed=s,
-            Size=f"{image.width}x{image.height}",
-            Model=info.get("model") or recipe.model or server.api,
-        )
+        model = info.get("model") or recipe.model
         outputs.append(
-            picture_output(
-                image,
-                "image.remote",
-                recipe.model_copy(update={"seed": s, "n": 1}),
-                params,
-                recipe.prompt,
-                parents=[recipe.init_work_id] if recipe.init_work_id else [],
-                meta={"seed": s, "server": recipe.server, "api": server.api},
-                model=info.get("model") or recipe.model,
-                tags=["remote"],
-                stem=f"remote-{s}",
-            )
+            text_to_image_output("image.remote", recipe, image, s, model, model or server.api,
+                                 {"server": recipe.server, "api": server.api}, "remote")
         )
     ctx.progress(1.0, "done")
     return outputs
