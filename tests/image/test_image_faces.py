@@ -87,7 +87,7 @@ def test_cli_paint_info_and_style(tmp_path, monkeypatch, photo):
 
     wrong = runner.invoke(app, ["paint", "x", "--size", "big"])
     assert wrong.exit_code != 0 and "WIDTHxHEIGHT" in wrong.output
-    missing = runner.invoke(app, ["image", "train", "vae", str(tmp_path / "nowhere"), "--epochs", "1"])
+    missing = runner.invoke(app, ["train", "vae", str(tmp_path / "nowhere"), "--epochs", "1"])
     assert missing.exit_code != 0 and "images_dir" in missing.output
     common._studio.close()
 
@@ -128,3 +128,54 @@ def test_cli_train_gan_and_vae_can_join_another_group(tmp_path, monkeypatch, sha
     assert works[0]["kind"] == "model" and works[0]["media_type"] == "application/x-muselab-checkpoint"
     assert works[1]["kind"] == "image"
     common._studio.close()
+
+
+def test_cli_sends_only_the_options_given_so_the_recipe_owns_the_defaults(monkeypatch, tmp_path):
+    import muselab.cli.image as image_cli
+    from muselab.cli.common import clean
+    from muselab.cli.main import app
+
+    sent = []
+    monkeypatch.setattr(image_cli, "run_job", lambda task, recipe, **kw: sent.append((task, clean(recipe), kw)))
+    runner = CliRunner()
+    for args in (
+        ["paint", "江南烟雨"],
+        ["image", "sample", "m1"],
+        ["image", "interpolate", "m1", "--steps", "5"],  # the old name of --frames still works
+        ["image", "diffuse", "a cat", "--model-dir", str(tmp_path)],
+        ["image", "remote", "a cat", "--server", "forge", "--steps", "12", "-n", "2"],
+        ["train", "gan", str(tmp_path)],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+    assert [(task, recipe) for task, recipe, _ in sent] == [
+        ("image.paint", {"prompt": "江南烟雨"}),
+        ("image.sample", {"model_work_id": "m1"}),
+        ("image.interpolate", {"model_work_id": "m1", "steps": 5}),
+        ("image.diffuse", {"model_dir": str(tmp_path.resolve()), "prompt": "a cat"}),
+        ("image.remote", {"server": "forge", "prompt": "a cat", "steps": 12, "n": 2}),
+        ("image.train_gan", {"images_dir": str(tmp_path.resolve())}),
+    ]
+    assert all(kw["out"] is None and kw["json_output"] is False for _, _, kw in sent)
+
+
+def test_every_picture_command_that_prints_a_result_has_json_and_training_lives_in_train():
+    import typer.main
+
+    from muselab.cli.main import app
+
+    cli = typer.main.get_command(app)
+
+    def commands(group, path=()):
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from commands(command, (*path, name))
+            else:
+                yield (*path, name), command
+
+    picture_commands = [(path, c) for path, c in commands(cli)
+                        if path[0] in ("paint", "style", "image") or path in (("train", "gan"), ("train", "vae"))]
+    assert len(picture_commands) == 2 + 7 + 3 + 2  # paint, style; image …; image servers …; train gan|vae
+    for path, command in picture_commands:
+        assert "--json" in {opt for p in command.params for opt in p.opts}, path
+    assert "train" not in cli.commands["image"].commands  # one way to train a GAN/VAE: `muselab train gan|vae`

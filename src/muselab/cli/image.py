@@ -1,5 +1,10 @@
-"""Picture commands: `muselab paint`, `muselab style`, and the `muselab image` group
-(info, train gan|vae, sample, interpolate, edit, diffuse, remote). Thin: build a Recipe, run the job."""
+"""Picture commands: `muselab paint`, `muselab style`, the `muselab image` group (info, palettes, sample,
+interpolate, edit, diffuse, remote, servers) and `muselab train gan|vae` (added to the training domain's
+`train` group through add_train_commands).
+
+Thin: options become a Recipe, the job runs through the studio. An option the user leaves out is not sent,
+so the recipe owns every default (the help shows it, read from the recipe field the option fills).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,60 @@ import re
 from pathlib import Path
 
 import typer
+from pydantic_core import PydanticUndefined
 
-from muselab.cli.common import console, fail, print_json, run_job, studio
-
-image_app = typer.Typer(
-    help="Pictures: read embedded recipes, train a GAN/VAE, sample, edit, diffusion. 图像", no_args_is_help=True
+from muselab.cli.common import JSON, OUT, clean, console, fail, print_json, run_job, studio, upload
+from muselab.image.recipe import (
+    BUILT_IN_STYLES,
+    Composition,
+    DiffuseRecipe,
+    Generator,
+    InterpolateRecipe,
+    Mood,
+    Motif,
+    PaintRecipe,
+    RemoteRecipe,
+    SampleRecipe,
+    StyleRecipe,
+    TextOp,
+    TextToImageRecipe,
+    TrainRecipe,
+    choices,
 )
 
-JSON = typer.Option(False, "--json", help="Print machine-readable output.")
-OUT = typer.Option(None, "--out", "-o", help="Copy the pictures to this folder.")
+image_app = typer.Typer(
+    help="Pictures: read embedded recipes, palettes, sample and walk a trained GAN/VAE (`muselab train gan|vae`), "
+    "edit, diffusion, image servers. 图像",
+    no_args_is_help=True,
+)
+
+
+def about(recipe, field: str, text: str | None = None) -> str:
+    """An option's help: what the recipe field it fills says (or `text`), and the recipe's default."""
+    info = recipe.model_fields[field]
+    help_text = text or info.description or ""
+    if info.default not in (None, "", PydanticUndefined):
+        help_text += f" (default: {info.default})"
+    return help_text
+
+
+def one_of(choice_type) -> str:
+    """A recipe choice's values for a help text."""
+    return ", ".join(choices(choice_type))
+
+
+def about_size(recipe) -> str:
+    """The --size help from the recipe's width and height fields: their limits and defaults."""
+    fields = recipe.model_json_schema()["properties"]
+    width, height = fields["width"], fields["height"]
+    steps = f", multiples of {width['multipleOf']}" if "multipleOf" in width else ""
+    return (f"WIDTHxHEIGHT (or one number for a square), {width['minimum']}-{width['maximum']} a side{steps} "
+            f"(default: {width['default']}x{height['default']})")
+
+
+# options several commands take, defined once
+SEED = typer.Option(None, help=about(PaintRecipe, "seed"))
+FORMAT = typer.Option(None, "--format", help=about(PaintRecipe, "format"))
 
 
 def _size(size: str | None) -> dict:
@@ -28,80 +78,72 @@ def _size(size: str | None) -> dict:
     return {"width": w, "height": int(m.group(2) or w)}
 
 
-def _upload(path: Path, option: str) -> str:
-    if not path.is_file():
-        fail(f"{option}: file {str(path)!r} not found")
-    return studio().upload(path, path.name).id
-
-
-def _clean(d: dict) -> dict:
-    return {k: v for k, v in d.items() if v is not None}
-
-
 def register(app: typer.Typer) -> None:
-    @app.command(help="Paint procedural art from a prompt (Chinese or English). 作画")
-    def paint(
-        prompt: str = typer.Argument("", help="e.g. '水墨山水 烟雨' or 'sunset over the sea'"),
-        generator: str = typer.Option(None, help="flow, landscape, inkwash, bauhaus, pattern, gradient, poster"),
-        palette: str = typer.Option(None, help="A named palette (muselab image palettes lists them)."),
-        mood: str = typer.Option(None, help="natural, calm, vivid, dark, warm, cool, dreamy"),
-        composition: str = typer.Option(None, help="balanced, centered, thirds, sparse, dense"),
-        motif: str = typer.Option(None, help="Patterns: cloud, lattice, waves, fret, dots"),
-        title: str = typer.Option(None, help="Poster title."),
-        subtitle: str = typer.Option(None, help="Poster subtitle."),
-        size: str = typer.Option(None, help="WIDTHxHEIGHT, up to 4096 (default 1024x1024)."),
-        seed: int = typer.Option(None, help="Seed (random when left out)."),
-        n: int = typer.Option(1, "--n", "-n", min=1, max=16, help="Candidates (seed, seed+1, ...)."),
-        fmt: str = typer.Option("png", "--format", help="png, jpeg or webp"),
-        out: Path = OUT,
-        json_output: bool = JSON,
-    ):
-        recipe = _clean(
-            {
-                "prompt": prompt,
-                "generator": generator,
-                "palette": palette,
-                "mood": mood,
-                "composition": composition,
-                "motif": motif,
-                "title": title,
-                "subtitle": subtitle,
-                "seed": seed,
-                "n": n,
-                "format": fmt,
-                **_size(size),
-            }
-        )
-        run_job("image.paint", recipe, json_output=json_output, out=out)
-
-    @app.command(
-        help="Restyle a photo with a built-in style (0-25, or a blend '3:0.5,12:0.5') or any picture. 风格迁移"
-    )
-    def style(
-        photo: Path = typer.Argument(..., help="Your photo."),
-        style: str = typer.Option(None, "--style", "-s", help="Built-in style index 0-25 or a blend."),
-        style_image: Path = typer.Option(None, "--style-image", help="Use this picture as the style."),
-        strength: float = typer.Option(1.0, min=0, max=1, help="0 keeps the photo, 1 is full style."),
-        preserve_color: bool = typer.Option(False, "--preserve-color", help="Keep the photo's colours."),
-        fmt: str = typer.Option("png", "--format", help="png, jpeg or webp"),
-        out: Path = OUT,
-        json_output: bool = JSON,
-    ):
-        if (style is None) == (style_image is None):
-            fail("give exactly one of --style (0-25) or --style-image FILE")
-        recipe = {
-            "photo_work_id": _upload(photo, "PHOTO"),
-            "strength": strength,
-            "preserve_color": preserve_color,
-            "format": fmt,
-        }
-        if style_image is not None:
-            recipe["style_work_id"] = _upload(style_image, "--style-image")
-        else:
-            recipe["style"] = style
-        run_job("image.style", recipe, json_output=json_output, out=out)
-
+    app.command(help="Paint procedural art from a prompt (Chinese or English). 作画")(paint)
+    app.command(
+        help=f"Restyle a photo with a built-in style (0-{BUILT_IN_STYLES - 1}, or a blend '3:0.5,12:0.5') "
+        "or any picture. 风格迁移"
+    )(style)
     app.add_typer(image_app, name="image")
+
+
+def paint(
+    prompt: str = typer.Argument("", help="e.g. '水墨山水 烟雨' or 'sunset over the sea'"),
+    generator: str = typer.Option(None, help=f"{one_of(Generator)} (default: picked from the prompt)."),
+    palette: str = typer.Option(None, help="A named palette (`muselab image palettes` lists them)."),
+    mood: str = typer.Option(None, help=f"{one_of(Mood)} (default: picked from the prompt)."),
+    composition: str = typer.Option(None, help=f"{one_of(Composition)} (default: picked from the prompt)."),
+    motif: str = typer.Option(None, help=f"Patterns: {one_of(Motif)} (default: picked from the prompt)."),
+    title: str = typer.Option(None, help=about(PaintRecipe, "title")),
+    subtitle: str = typer.Option(None, help=about(PaintRecipe, "subtitle")),
+    size: str = typer.Option(None, help=about_size(PaintRecipe)),
+    seed: int = SEED,
+    n: int = typer.Option(None, "--n", "-n", help=about(PaintRecipe, "n")),
+    fmt: str = FORMAT,
+    out: Path = OUT,
+    json_output: bool = JSON,
+):
+    recipe = {
+        "prompt": prompt,
+        "generator": generator,
+        "palette": palette,
+        "mood": mood,
+        "composition": composition,
+        "motif": motif,
+        "title": title,
+        "subtitle": subtitle,
+        "seed": seed,
+        "n": n,
+        "format": fmt,
+        **_size(size),
+    }
+    run_job("image.paint", recipe, json_output=json_output, out=out)
+
+
+def style(
+    photo: Path = typer.Argument(..., help="Your photo."),
+    style: str = typer.Option(None, "--style", "-s", help=about(StyleRecipe, "style")),
+    style_image: Path = typer.Option(None, "--style-image", help="Use this picture as the style."),
+    strength: float = typer.Option(None, help=about(StyleRecipe, "strength")),
+    preserve_color: bool = typer.Option(False, "--preserve-color", help=about(StyleRecipe, "preserve_color")),
+    fmt: str = FORMAT,
+    out: Path = OUT,
+    json_output: bool = JSON,
+):
+    if (style is None) == (style_image is None):
+        fail(f"give exactly one of --style (0-{BUILT_IN_STYLES - 1}) or --style-image FILE")
+    recipe = {
+        "photo_work_id": upload(photo, "PHOTO"),
+        "style": style,
+        "style_work_id": upload(style_image, "--style-image") if style_image is not None else None,
+        "strength": strength,
+        "preserve_color": preserve_color or None,
+        "format": fmt,
+    }
+    run_job("image.style", recipe, json_output=json_output, out=out)
+
+
+# ---------------------------------------------------------------- reading pictures
 
 
 @image_app.command(help="Show the recipe and parameters embedded in a picture (PNG info). 读取图片参数")
@@ -149,22 +191,24 @@ def palettes(json_output: bool = JSON):
         )
 
 
-def _train(
-    kind: str,
-    folder: Path,
-    image_size: int,
-    epochs: int,
-    batch_size: int,
-    latent_dim: int,
-    base_channels: int,
-    patience: int,
-    title: str | None,
-    seed: int | None,
-    out: Path | None,
-    json_output: bool,
-) -> None:
-    recipe = _clean(
-        {
+# ---------------------------------------------------------------- GAN / VAE
+
+
+def _train_command(kind: str):
+    def command(
+        folder: Path = typer.Argument(..., help="A folder of pictures (png/jpg/webp)."),
+        image_size: int = typer.Option(None, help=about(TrainRecipe, "image_size")),
+        epochs: int = typer.Option(None, help=about(TrainRecipe, "epochs")),
+        batch_size: int = typer.Option(None, help=about(TrainRecipe, "batch_size")),
+        latent_dim: int = typer.Option(None, help=about(TrainRecipe, "latent_dim")),
+        base_channels: int = typer.Option(None, help=about(TrainRecipe, "base_channels")),
+        patience: int = typer.Option(None, help=about(TrainRecipe, "patience")),
+        title: str = typer.Option(None, help=about(TrainRecipe, "title")),
+        seed: int = SEED,
+        out: Path = OUT,
+        json_output: bool = JSON,
+    ):
+        recipe = {
             "images_dir": str(folder.expanduser().resolve()),
             "image_size": image_size,
             "epochs": epochs,
@@ -175,97 +219,74 @@ def _train(
             "title": title,
             "seed": seed,
         }
+        run_job(f"image.train_{kind}", recipe, json_output=json_output, out=out)
+
+    command.__doc__ = (
+        f"Train a {'DCGAN' if kind == 'gan' else 'convolutional VAE'} on a folder of your pictures "
+        "(then: muselab image sample MODEL_ID)."
     )
-    run_job(f"image.train_{kind}", recipe, json_output=json_output, out=out)
-
-
-def _train_command(kind: str):
-    def command(
-        folder: Path = typer.Argument(..., help="A folder of pictures (png/jpg/webp)."),
-        image_size: int = typer.Option(64, help="32, 64 or 128"),
-        epochs: int = typer.Option(30, min=1),
-        batch_size: int = typer.Option(32, min=2),
-        latent_dim: int = typer.Option(64, min=2),
-        base_channels: int = typer.Option(32, min=4),
-        patience: int = typer.Option(5, min=0, help="Stop after this many epochs without improvement."),
-        title: str = typer.Option(None),
-        seed: int = typer.Option(None),
-        out: Path = OUT,
-        json_output: bool = JSON,
-    ):
-        _train(
-            kind,
-            folder,
-            image_size,
-            epochs,
-            batch_size,
-            latent_dim,
-            base_channels,
-            patience,
-            title,
-            seed,
-            out,
-            json_output,
-        )
-
-    command.__doc__ = f"Train a {'DCGAN' if kind == 'gan' else 'convolutional VAE'} on a folder of your pictures."
     return command
 
 
 def add_train_commands(train_app: typer.Typer) -> None:
-    """Add `gan FOLDER` and `vae FOLDER` to a command group, e.g. the training domain's `muselab train`."""
+    """Add `gan FOLDER` and `vae FOLDER` to a command group: the training domain's `muselab train`."""
     train_app.command("gan")(_train_command("gan"))
     train_app.command("vae")(_train_command("vae"))
 
 
-image_train_app = typer.Typer(
-    help="Train a GAN or a VAE on a folder of your pictures. 训练生成模型", no_args_is_help=True
-)
-add_train_commands(image_train_app)
-image_app.add_typer(image_train_app, name="train")
-
-
 @image_app.command(help="New pictures from a trained GAN/VAE (a model Work id). 采样")
 def sample(
-    model_work_id: str = typer.Argument(...),
-    n: int = typer.Option(16, min=1, max=256),
-    temperature: float = typer.Option(1.0),
-    upscale: int = typer.Option(1, min=1, max=8),
+    model_work_id: str = typer.Argument(..., help="A model made by `muselab train gan|vae`."),
+    n: int = typer.Option(None, "--n", "-n", help=about(SampleRecipe, "n")),
+    temperature: float = typer.Option(None, help=about(SampleRecipe, "temperature")),
+    upscale: int = typer.Option(None, help=about(SampleRecipe, "upscale")),
     separate: bool = typer.Option(False, "--separate", help="One Work per picture instead of a grid."),
-    seed: int = typer.Option(None),
+    seed: int = SEED,
+    fmt: str = FORMAT,
     out: Path = OUT,
     json_output: bool = JSON,
 ):
-    recipe = _clean(
-        {
-            "model_work_id": model_work_id,
-            "n": n,
-            "temperature": temperature,
-            "upscale": upscale,
-            "as_grid": not separate,
-            "seed": seed,
-        }
-    )
+    recipe = {
+        "model_work_id": model_work_id,
+        "n": n,
+        "temperature": temperature,
+        "upscale": upscale,
+        "as_grid": False if separate else None,
+        "seed": seed,
+        "format": fmt,
+    }
     run_job("image.sample", recipe, json_output=json_output, out=out)
 
 
 @image_app.command(help="Walk between two latent points of a trained model, as a strip or a GIF. 插值")
 def interpolate(
-    model_work_id: str = typer.Argument(...),
-    steps: int = typer.Option(8, min=2, max=64),
-    gif: bool = typer.Option(False, "--gif"),
-    start: Path = typer.Option(None, help="VAE: start picture."),
-    end: Path = typer.Option(None, help="VAE: end picture."),
-    seed: int = typer.Option(None),
+    model_work_id: str = typer.Argument(..., help="A model made by `muselab train gan|vae`."),
+    frames: int = typer.Option(None, help=about(InterpolateRecipe, "frames")),
+    old_steps: int = typer.Option(None, "--steps", hidden=True),  # old name of --frames; the recipe renames it
+    gif: bool = typer.Option(False, "--gif", help="A looping GIF instead of a strip."),
+    start: Path = typer.Option(None, help="VAE: start at this picture."),
+    end: Path = typer.Option(None, help="VAE: end at this picture."),
+    seed: int = SEED,
+    fmt: str = FORMAT,
     out: Path = OUT,
     json_output: bool = JSON,
 ):
-    recipe = _clean({"model_work_id": model_work_id, "steps": steps, "as_gif": gif, "seed": seed})
-    if start or end:
-        if not (start and end):
-            fail("give both --start and --end, or neither")
-        recipe["from_work_id"], recipe["to_work_id"] = _upload(start, "--start"), _upload(end, "--end")
+    if (start is None) != (end is None):
+        fail("give both --start and --end, or neither")
+    recipe = {
+        "model_work_id": model_work_id,
+        "frames": frames,
+        "steps": old_steps,
+        "as_gif": gif or None,
+        "from_work_id": upload(start, "--start") if start else None,
+        "to_work_id": upload(end, "--end") if end else None,
+        "seed": seed,
+        "format": fmt,
+    }
     run_job("image.interpolate", recipe, json_output=json_output, out=out)
+
+
+# ---------------------------------------------------------------- edit
 
 
 @image_app.command(help="Resize/crop to a preset, upscale, adjust, add text (applied in that order). 编辑")
@@ -273,13 +294,13 @@ def edit(
     file: Path = typer.Argument(..., help="The picture to edit."),
     preset: str = typer.Option(None, help="poster, social_square, banner, phone_wallpaper, xiaohongshu, ..."),
     upscale: float = typer.Option(None, help="Enlarge by this factor (Lanczos)."),
-    brightness: float = typer.Option(None),
-    contrast: float = typer.Option(None),
-    saturation: float = typer.Option(None),
+    brightness: float = typer.Option(None, help="1 = unchanged."),
+    contrast: float = typer.Option(None, help="1 = unchanged."),
+    saturation: float = typer.Option(None, help="1 = unchanged, 0 = grey."),
     text: str = typer.Option(None, help="Text to write (Chinese or English)."),
-    position: str = typer.Option("bottom", help="top, center, bottom, top_left, ..."),
+    position: str = typer.Option(None, help=about(TextOp, "position", "Where the text goes: top, center, ...")),
     font: Path = typer.Option(None, help="A .ttf/.otf/.ttc font (default Noto Sans CJK)."),
-    fmt: str = typer.Option("png", "--format"),
+    fmt: str = FORMAT,
     out: Path = OUT,
     json_output: bool = JSON,
 ):
@@ -288,64 +309,89 @@ def edit(
         ops.append({"op": "resize", "preset": preset})
     if upscale:
         ops.append({"op": "upscale", "factor": upscale})
-    adjust = _clean({"brightness": brightness, "contrast": contrast, "saturation": saturation})
+    adjust = clean({"brightness": brightness, "contrast": contrast, "saturation": saturation})
     if adjust:
         ops.append({"op": "adjust", **adjust})
     if text:
-        ops.append(_clean({"op": "text", "text": text, "position": position, "font_path": str(font) if font else None}))
+        ops.append(clean({"op": "text", "text": text, "position": position, "font_path": str(font) if font else None}))
     if not ops:
         fail("nothing to do: give --preset, --upscale, --brightness/--contrast/--saturation or --text")
-    recipe = {"image_work_id": _upload(file, "FILE"), "ops": ops, "format": fmt}
+    recipe = {"image_work_id": upload(file, "FILE"), "ops": ops, "format": fmt}
     run_job("image.edit", recipe, json_output=json_output, out=out)
+
+
+# ---------------------------------------------------------------- diffusion and image servers
+
+# the text-to-image options diffuse and remote share, as their recipes share TextToImageRecipe
+NEGATIVE = typer.Option(None, "--negative", help=about(TextToImageRecipe, "negative_prompt"))
+INIT = typer.Option(None, "--init", help="Start from this picture (image-to-image).")
+STRENGTH = typer.Option(None, help=about(TextToImageRecipe, "strength"))
+STEPS = typer.Option(None, help=about(TextToImageRecipe, "steps"))
+GUIDANCE = typer.Option(None, "--guidance", help=about(TextToImageRecipe, "guidance_scale"))
+N = typer.Option(None, "--n", "-n", help=about(TextToImageRecipe, "n"))
+
+
+def _text_to_image(prompt: str, negative: str | None, init: Path | None, strength: float | None,
+                   steps: int | None, guidance: float | None, size: str | None, n: int | None,
+                   seed: int | None, fmt: str | None) -> dict:
+    """The TextToImageRecipe part of a diffuse or remote recipe, from the options they share."""
+    return {
+        "prompt": prompt,
+        "negative_prompt": negative,
+        "init_work_id": upload(init, "--init") if init else None,
+        "strength": strength,
+        "steps": steps,
+        "guidance_scale": guidance,
+        "n": n,
+        "seed": seed,
+        "format": fmt,
+        **_size(size),
+    }
 
 
 @image_app.command(help="Text-to-image (or image-to-image) with a diffusers model folder on this machine. 扩散模型")
 def diffuse(
     prompt: str = typer.Argument(...),
-    model_dir: Path = typer.Option(..., help="A local diffusers folder."),
-    init: Path = typer.Option(None, help="Start from this picture (image-to-image)."),
-    strength: float = typer.Option(0.6),
-    steps: int = typer.Option(25),
-    negative: str = typer.Option(""),
-    size: str = typer.Option(None, help="WIDTHxHEIGHT (multiples of 8)"),
-    n: int = typer.Option(1),
-    seed: int = typer.Option(None),
+    model_dir: Path = typer.Option(..., help="A local diffusers folder (with model_index.json)."),
+    negative: str = NEGATIVE,
+    init: Path = INIT,
+    strength: float = STRENGTH,
+    steps: int = STEPS,
+    guidance: float = GUIDANCE,
+    size: str = typer.Option(None, help=about_size(DiffuseRecipe)),
+    n: int = N,
+    seed: int = SEED,
+    fmt: str = FORMAT,
     out: Path = OUT,
     json_output: bool = JSON,
 ):
-    recipe = _clean(
-        {
-            "model_dir": str(model_dir.expanduser().resolve()),
-            "prompt": prompt,
-            "negative_prompt": negative,
-            "steps": steps,
-            "strength": strength,
-            "n": n,
-            "seed": seed,
-            **_size(size),
-        }
-    )
-    if init:
-        recipe["init_work_id"] = _upload(init, "--init")
-    run_job("image.diffuse", recipe, json_output=json_output, out=out)
+    recipe = _text_to_image(prompt, negative, init, strength, steps, guidance, size, n, seed, fmt)
+    run_job("image.diffuse", {"model_dir": str(model_dir.expanduser().resolve()), **recipe},
+            json_output=json_output, out=out)
 
 
+# Deliberately the same option list as diffuse (both fill a TextToImageRecipe): Typer reads a command's options
+# from its own signature, so each command spells the list out; the definitions are the shared constants above
+# and one function (_text_to_image) builds the recipe.
 @image_app.command(help="Ask a registered image server (see `muselab image servers`). 远程生成")
 def remote(
     prompt: str = typer.Argument(...),
-    server: str = typer.Option(..., help="Name of a registered image server (muselab image servers ls)."),
-    model: str = typer.Option(None),
-    steps: int = typer.Option(25),
-    size: str = typer.Option(None),
-    n: int = typer.Option(1),
-    seed: int = typer.Option(None),
+    server: str = typer.Option(..., help="Name of a registered image server (`muselab image servers ls`)."),
+    model: str = typer.Option(None, help="Model to request (OpenAI: the server's model id)."),
+    negative: str = NEGATIVE,
+    init: Path = typer.Option(None, "--init", help="Start from this picture (AUTOMATIC1111 servers only)."),
+    strength: float = STRENGTH,
+    steps: int = STEPS,
+    guidance: float = GUIDANCE,
+    size: str = typer.Option(None, help=about_size(RemoteRecipe)),
+    n: int = N,
+    seed: int = SEED,
+    fmt: str = FORMAT,
     out: Path = OUT,
     json_output: bool = JSON,
 ):
-    recipe = _clean(
-        {"server": server, "prompt": prompt, "model": model, "steps": steps, "n": n, "seed": seed, **_size(size)}
-    )
-    run_job("image.remote", recipe, json_output=json_output, out=out)
+    recipe = _text_to_image(prompt, negative, init, strength, steps, guidance, size, n, seed, fmt)
+    run_job("image.remote", {"server": server, "model": model, **recipe}, json_output=json_output, out=out)
 
 
 servers_app = typer.Typer(
@@ -361,20 +407,34 @@ def _registry():
     return Registry(studio().settings.models_dir)
 
 
+def _registry_call(change):
+    """Make a change to the registry; its refusal is a clear exit."""
+    from muselab.models.registry import ModelError
+
+    try:
+        return change()
+    except ModelError as exc:
+        fail(str(exc))
+
+
+def _say(json_output: bool, data, line: str) -> None:
+    """What a command did: as JSON, or as a line for the person."""
+    if json_output:
+        print_json(data)
+    else:
+        console.print(line)
+
+
 @servers_app.command("add", help="Register an AUTOMATIC1111- or OpenAI-images-compatible server.")
 def servers_add(
     name: str = typer.Argument(..., help="A short name recipes use, e.g. forge."),
     url: str = typer.Argument(..., help="Base URL, e.g. http://127.0.0.1:7860"),
     api: str = typer.Option("a1111", help="a1111 or openai"),
     api_key_env: str = typer.Option(None, help="Environment variable holding the key (read when a job runs)."),
+    json_output: bool = JSON,
 ):
-    from muselab.models.registry import ModelError
-
-    try:
-        info = _registry().add_image_server(name, url, api=api, api_key_env=api_key_env)
-    except ModelError as exc:
-        fail(str(exc))
-    console.print(f"[green]✓[/] added image server {info.name}: {info.title}")
+    info = _registry_call(lambda: _registry().add_image_server(name, url, api=api, api_key_env=api_key_env))
+    _say(json_output, info.public(), f"[green]✓[/] added image server {info.name}: {info.title}")
 
 
 @servers_app.command("ls", help="List the registered image servers.")
@@ -391,14 +451,9 @@ def servers_ls(json_output: bool = JSON):
 
 
 @servers_app.command("rm", help="Forget a registered image server.")
-def servers_rm(name: str):
-    from muselab.models.registry import ModelError
-
+def servers_rm(name: str, json_output: bool = JSON):
     registry = _registry()
     if name not in {s.name for s in registry.image_servers()}:
         fail(f"unknown image server {name!r}")
-    try:
-        registry.remove(name)
-    except ModelError as exc:
-        fail(str(exc))
-    console.print(f"removed {name}")
+    _registry_call(lambda: registry.remove(name))
+    _say(json_output, {"removed": name}, f"removed {name}")

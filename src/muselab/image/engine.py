@@ -1,8 +1,8 @@
 """The picture studio's engine: one entry point per task, each (recipe, ctx) -> list[Output].
 
-The craft lives in the small modules next to this one (generators/, style.py, gan.py,
-diffusion.py, remote.py, edit.py); this file turns recipes into their calls and their
-results into Outputs with the recipe embedded in every picture.
+The craft lives in the small modules next to this one (generators/, style.py, train_loop.py and
+sampling.py for GAN/VAE, diffusion.py, remote.py, edit.py); this file turns recipes into their calls
+and their results into Outputs (output.py) with the recipe embedded in every picture.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import time
 from PIL import Image
 
 from muselab.engines import Context, EngineError, Output, new_seed
+from muselab.image.output import picture_output
 from muselab.image.palettes import PALETTES, apply_mood, extract_palette, parse_hex, to_hex
-from muselab.image.pnginfo import MEDIA_TYPES, a1111_parameters, encode_image, open_image
+from muselab.image.pnginfo import a1111_parameters, encode_image, open_image
 from muselab.image.recipe import (
     DiffuseRecipe,
     EditRecipe,
@@ -22,6 +23,7 @@ from muselab.image.recipe import (
     RemoteRecipe,
     SampleRecipe,
     StyleRecipe,
+    TextToImageRecipe,
     TrainGanRecipe,
     TrainVaeRecipe,
 )
@@ -30,36 +32,6 @@ from muselab.image.thumbs import preview_data_url
 
 def _seed(recipe) -> int:
     return recipe.seed if recipe.seed is not None else new_seed()
-
-
-def picture_output(
-    image: Image.Image,
-    task: str,
-    recipe,
-    parameters: str,
-    title: str,
-    meta: dict | None = None,
-    parents: list[str] | None = None,
-    model: str | None = None,
-    tags: list[str] | None = None,
-    stem: str = "picture",
-) -> Output:
-    """An image Output with its parameters and full recipe embedded in the file."""
-    fmt = getattr(recipe, "format", "png")
-    quality = getattr(recipe, "quality", 92)
-    data = encode_image(image, fmt, quality, parameters, task=task, recipe=recipe.model_dump(mode="json"))
-    ext = "jpg" if fmt == "jpeg" else fmt
-    return Output(
-        kind="image",
-        media_type=MEDIA_TYPES[fmt],
-        data=data,
-        title=title[:120],
-        meta={"width": image.width, "height": image.height, **(meta or {})},
-        parents=list(parents or []),
-        model=model,
-        tags=list(tags or []),
-        filename=f"{stem}.{ext}",
-    )
 
 
 # ---------------------------------------------------------------- paint (procedural)
@@ -198,30 +170,60 @@ def style(recipe: StyleRecipe, ctx: Context) -> list[Output]:
 
 
 def train_gan(recipe: TrainGanRecipe, ctx: Context) -> list[Output]:
-    from muselab.image.gan import train
+    from muselab.image.train_loop import train
 
     return train("gan", recipe, ctx)
 
 
 def train_vae(recipe: TrainVaeRecipe, ctx: Context) -> list[Output]:
-    from muselab.image.gan import train
+    from muselab.image.train_loop import train
 
     return train("vae", recipe, ctx)
 
 
 def sample(recipe: SampleRecipe, ctx: Context) -> list[Output]:
-    from muselab.image.gan import sample as run_sample
+    from muselab.image.sampling import sample as run_sample
 
     return run_sample(recipe, ctx)
 
 
 def interpolate(recipe: InterpolateRecipe, ctx: Context) -> list[Output]:
-    from muselab.image.gan import interpolate as run_interpolate
+    from muselab.image.sampling import interpolate as run_interpolate
 
     return run_interpolate(recipe, ctx)
 
 
 # ---------------------------------------------------------------- diffusion, remote
+
+
+def text_to_image_output(
+    task: str, recipe: TextToImageRecipe, image: Image.Image, seed: int, model: str | None, parameters_model: str,
+    meta: dict, tag: str, **extra_parameters,
+) -> Output:
+    """One picture of a text-to-image task (diffuse, remote), with the recipe of exactly this picture (its own
+    seed, n 1: restoring it makes this picture again) and the A1111 parameters other tools read."""
+    params = a1111_parameters(
+        recipe.prompt,
+        recipe.negative_prompt,
+        Steps=recipe.steps,
+        **{"CFG scale": recipe.guidance_scale},
+        Seed=seed,
+        Size=f"{image.width}x{image.height}",
+        Model=parameters_model,
+        **extra_parameters,
+    )
+    return picture_output(
+        image,
+        task,
+        recipe.model_copy(update={"seed": seed, "n": 1}),
+        params,
+        recipe.prompt,
+        parents=[recipe.init_work_id] if recipe.init_work_id else [],
+        meta={"seed": seed, **meta},
+        model=model,
+        tags=[tag],
+        stem=f"{task.removeprefix('image.')}-{seed}",
+    )
 
 
 def diffuse(recipe: DiffuseRecipe, ctx: Context) -> list[Output]:
@@ -230,33 +232,12 @@ def diffuse(recipe: DiffuseRecipe, ctx: Context) -> list[Output]:
     seed = _seed(recipe)
     init = open_image(ctx.input_path(recipe.init_work_id), field="init_work_id") if recipe.init_work_id else None
     images, model_name = generate(recipe, seed, init, lambda f, m: ctx.progress(f, m))
-    outputs = []
-    for i, image in enumerate(images):
-        params = a1111_parameters(
-            recipe.prompt,
-            recipe.negative_prompt,
-            Steps=recipe.steps,
-            **{"CFG scale": recipe.guidance_scale},
-            Seed=seed + i,
-            Size=f"{image.width}x{image.height}",
-            Model=model_name,
-            **({"Denoising strength": recipe.strength} if init is not None else {}),
-        )
-        outputs.append(
-            picture_output(
-                image,
-                "image.diffuse",
-                recipe.model_copy(update={"seed": seed + i, "n": 1}),
-                params,
-                recipe.prompt,
-                parents=[recipe.init_work_id] if recipe.init_work_id else [],
-                meta={"seed": seed + i, "model_dir": recipe.model_dir},
-                model=model_name,
-                tags=["diffusion"],
-                stem=f"diffuse-{seed + i}",
-            )
-        )
-    return outputs
+    strength = {"Denoising strength": recipe.strength} if init is not None else {}
+    return [
+        text_to_image_output("image.diffuse", recipe, image, seed + i, model_name, model_name,
+                             {"model_dir": recipe.model_dir}, "diffusion", **strength)
+        for i, image in enumerate(images)
+    ]
 
 
 def remote(recipe: RemoteRecipe, ctx: Context) -> list[Output]:
@@ -274,28 +255,10 @@ def remote(recipe: RemoteRecipe, ctx: Context) -> list[Output]:
     outputs = []
     for i, image in enumerate(images):
         s = info.get("seeds", [seed + i])[i] if i < len(info.get("seeds", [])) else seed + i
-        params = a1111_parameters(
-            recipe.prompt,
-            recipe.negative_prompt,
-            Steps=recipe.steps,
-            **{"CFG scale": recipe.guidance_scale},
-            Seed=s,
-            Size=f"{image.width}x{image.height}",
-            Model=info.get("model") or recipe.model or server.api,
-        )
+        model = info.get("model") or recipe.model
         outputs.append(
-            picture_output(
-                image,
-                "image.remote",
-                recipe.model_copy(update={"seed": s, "n": 1}),
-                params,
-                recipe.prompt,
-                parents=[recipe.init_work_id] if recipe.init_work_id else [],
-                meta={"seed": s, "server": recipe.server, "api": server.api},
-                model=info.get("model") or recipe.model,
-                tags=["remote"],
-                stem=f"remote-{s}",
-            )
+            text_to_image_output("image.remote", recipe, image, s, model, model or server.api,
+                                 {"server": recipe.server, "api": server.api}, "remote")
         )
     ctx.progress(1.0, "done")
     return outputs

@@ -10,6 +10,7 @@ import colorsys
 import re
 
 RGB = tuple[int, int, int]
+MOODS = ["natural", "calm", "vivid", "dark", "warm", "cool", "dreamy"]  # apply_mood's shifts; natural keeps the palette
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 

@@ -1,20 +1,19 @@
 """Keyword and phrase rules that turn a prompt (Chinese or English) into generator choices.
 
 Each rule is (phrase, weight). English phrases match whole words (case-insensitive);
-Chinese phrases match as substrings. The generator with the highest total wins; ties go
-to the earlier generator in GENERATORS. Everything chosen is written into the Recipe, so
-a user who disagrees edits the field instead of rewording the prompt.
+Chinese phrases match as substrings. The choice with the highest total wins; ties go to the
+one named first (generators in the order of GENERATOR_RULES: inkwash before landscape, ...).
+Everything chosen is written into the Recipe, so a user who disagrees edits the field instead
+of rewording the prompt. The names themselves are defined where they are implemented
+(generators/__init__.py, palettes.py); tests check that the rules name only those.
 """
 
 from __future__ import annotations
 
 import re
 
-GENERATORS = ["inkwash", "landscape", "pattern", "bauhaus", "flow", "poster", "gradient"]
-MOODS = ["natural", "calm", "vivid", "dark", "warm", "cool", "dreamy"]
-COMPOSITIONS = ["balanced", "centered", "thirds", "sparse", "dense"]
-MOTIFS = ["cloud", "lattice", "waves", "fret", "dots"]
-FEATURES = ["sun", "moon", "sea", "stars", "mist", "birds", "boat", "seal"]
+from muselab.image.generators import COMPOSITIONS, FEATURES, MOTIFS
+from muselab.image.palettes import MOODS
 
 GENERATOR_RULES: dict[str, list[tuple[str, float]]] = {
     "inkwash": [
@@ -274,7 +273,7 @@ def _best(scores: dict[str, float], order: list[str]) -> str | None:
 def plan_from_prompt(prompt: str) -> dict:
     """The choices a prompt implies: generator, palette, mood, composition, motif (and a quoted title)."""
     text = prompt or ""
-    generator = _best(_score(text, GENERATOR_RULES), GENERATORS) or "gradient"
+    generator = _best(_score(text, GENERATOR_RULES), list(GENERATOR_RULES)) or "gradient"
     quoted = _QUOTED.search(text)
     if quoted and generator == "gradient":
         generator = "poster"  # a quoted phrase with nothing else to go on reads as a title

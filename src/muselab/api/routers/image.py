@@ -1,6 +1,7 @@
-"""Pictures over HTTP: palettes, what a prompt picks, image servers, reading a picture's recipe. Generation itself goes through
-POST /v1/jobs with tasks image.paint, image.style, image.train_gan, image.train_vae, image.sample,
-image.interpolate, image.diffuse, image.remote, image.edit."""
+"""Pictures over HTTP: palettes, what a prompt picks, image servers, reading a picture's recipe.
+
+Generation itself goes through POST /v1/jobs with an image.* task (GET /v1/tasks lists them with their
+recipes' JSON schemas, which hold every choice and limit)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from muselab.image.palettes import RGB, by_luminance, luminance
 
@@ -126,3 +126,35 @@ def to_image(arr: np.ndarray) -> Image.Image:
 def contrast_color(background: RGB, palette: list[RGB]) -> RGB:
     """The palette colour that reads best on `background`."""
     return max(palette, key=lambda c: abs(luminance(c) - luminance(background)))
+
+
+@dataclass(frozen=True)
+class Flock:
+    """How a generator's birds look. Positions and sizes are shares of the picture (x, y of its width and
+    height; spread, span and stroke of its short side); each range is drawn from the Spec's seeded rng."""
+
+    salt: int  # the rng salt, so birds do not shift when other elements change
+    x: tuple[float, float]  # where the flock's centre may be
+    y: tuple[float, float]
+    count: tuple[int, int]  # how many birds: rng.integers(low, high)
+    spread: tuple[float, float]  # standard deviation of a bird's place around the centre, across and down
+    span: tuple[float, float]  # half the width of a bird
+    wings: tuple[float, float]  # how high the left and the right wing tips rise, as shares of the span
+    stroke: float  # line width
+
+
+def draw_birds(pil: Image.Image, spec: Spec, flock: Flock, color) -> None:
+    """A flock of small 'v' strokes drawn on the picture in place (ink-wash birds, distant gulls)."""
+    draw = ImageDraw.Draw(pil)
+    rng = spec.rng(flock.salt)
+    s = spec.min_side
+    cx, cy = rng.uniform(*flock.x) * spec.width, rng.uniform(*flock.y) * spec.height
+    for _ in range(rng.integers(*flock.count)):
+        x, y = cx + rng.normal(0, flock.spread[0]) * s, cy + rng.normal(0, flock.spread[1]) * s
+        span = rng.uniform(*flock.span) * s
+        draw.line(
+            [(x - span, y - span * flock.wings[0]), (x, y), (x + span, y - span * flock.wings[1])],
+            fill=tuple(color),
+            width=max(1, int(s * flock.stroke)),
+            joint="curve",
+        )

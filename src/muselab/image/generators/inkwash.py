@@ -6,8 +6,12 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from muselab.image.generators.common import Spec, mix, noise_1d, to_image, value_noise
+from muselab.image.generators.common import Flock, Spec, draw_birds, mix, noise_1d, to_image, value_noise
 from muselab.image.palettes import luminance
+
+# a few ink birds, high in the sky
+BIRDS = Flock(salt=24, x=(0.25, 0.75), y=(0.1, 0.25), count=(2, 6), spread=(0.06, 0.03), span=(0.006, 0.012),
+              wings=(0.5, 0.6), stroke=0.0025)
 
 
 def render(spec: Spec) -> Image.Image:
@@ -68,7 +72,7 @@ def render(spec: Spec) -> Image.Image:
 
     pil = to_image(img)
     if "birds" in spec.features:
-        _birds(pil, spec, tuple(int(c) for c in ink_near))
+        draw_birds(pil, spec, BIRDS, tuple(int(c) for c in ink_near))
     if "boat" in spec.features:
         _boat(pil, spec, tuple(int(c) for c in ink_near))
     if "seal" in spec.features:
@@ -81,22 +85,6 @@ def _blend(region: np.ndarray, color, t: np.ndarray) -> None:
     tmp = np.subtract(np.asarray(color, np.float32), region)
     tmp *= t[..., None]
     region += tmp
-
-
-def _birds(pil: Image.Image, spec: Spec, color) -> None:
-    draw = ImageDraw.Draw(pil)
-    rng = spec.rng(24)
-    s = spec.min_side
-    cx, cy = rng.uniform(0.25, 0.75) * spec.width, rng.uniform(0.1, 0.25) * spec.height
-    for _ in range(rng.integers(2, 6)):
-        x, y = cx + rng.normal(0, 0.06) * s, cy + rng.normal(0, 0.03) * s
-        span = rng.uniform(0.006, 0.012) * s
-        draw.line(
-            [(x - span, y - span * 0.5), (x, y), (x + span, y - span * 0.6)],
-            fill=color,
-            width=max(1, int(s * 0.0025)),
-            joint="curve",
-        )
 
 
 def _boat(pil: Image.Image, spec: Spec, color) -> None:

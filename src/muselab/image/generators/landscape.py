@@ -5,8 +5,12 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from muselab.image.generators.common import Spec, grain, mix, noise_1d, to_image, value_noise
+from muselab.image.generators.common import Flock, Spec, draw_birds, grain, mix, noise_1d, to_image, value_noise
 from muselab.image.palettes import luminance
+
+# a looser, larger flock of distant birds over the horizon
+GULLS = Flock(salt=15, x=(0.2, 0.7), y=(0.12, 0.3), count=(3, 8), spread=(0.08, 0.04), span=(0.008, 0.016),
+              wings=(0.4, 0.5), stroke=0.002)
 
 
 def render(spec: Spec) -> Image.Image:
@@ -99,25 +103,7 @@ def render(spec: Spec) -> Image.Image:
         band = np.exp(-(((ys - horizon + 0.05) / 0.12) ** 2))
         img = mix(img, sky_low, (np.clip(mist * 1.3 - 0.3, 0, 1) * band * 0.55)[..., None])
     if "birds" in spec.features:
-        img = _birds(img, spec, darkest if luminance(sky_low) > 80 else lightest)
+        pil = to_image(img)
+        draw_birds(pil, spec, GULLS, darkest if luminance(sky_low) > 80 else lightest)
+        img = np.asarray(pil, np.float32)
     return to_image(grain(img, spec.rng(14), 2.5))
-
-
-def _birds(img: np.ndarray, spec: Spec, color) -> np.ndarray:
-    from PIL import ImageDraw
-
-    pil = to_image(img)
-    draw = ImageDraw.Draw(pil)
-    rng = spec.rng(15)
-    s = spec.min_side
-    cx, cy = rng.uniform(0.2, 0.7) * spec.width, rng.uniform(0.12, 0.3) * spec.height
-    for _ in range(rng.integers(3, 8)):
-        x, y = cx + rng.normal(0, 0.08) * s, cy + rng.normal(0, 0.04) * s
-        span = rng.uniform(0.008, 0.016) * s
-        draw.line(
-            [(x - span, y - span * 0.4), (x, y), (x + span, y - span * 0.5)],
-            fill=tuple(color),
-            width=max(1, int(s * 0.002)),
-            joint="curve",
-        )
-    return np.asarray(pil, np.float32)
