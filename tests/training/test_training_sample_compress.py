@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from muselab.engines import EngineError, LocalContext, run_task
-from muselab.training.modelfile import load_model
+from muselab.training.use import load_model
 
 
 def _ctx(tmp_path, name, **inputs):

