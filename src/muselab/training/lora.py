@@ -18,11 +18,11 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from muselab.engines import Context, EngineError, Output
 from muselab.training import corpus as corpus_mod
 from muselab.training import modelfile, trainer
+from muselab.training.lm import next_token_loss
 from muselab.training.recipe import FinetuneLoRARecipe, SampleRecipe
 from muselab.training.torchkit import MODEL_MEDIA_TYPE, set_threads
 
@@ -132,8 +132,6 @@ class HFTokenizer:
 class LoRALM(nn.Module):
     """A peft model seen through the trainer's interface; its state_dict is only the LoRA weights."""
 
-    arch = "lora"
-
     def __init__(self, peft_model, block_size: int):
         super().__init__()
         self.peft = peft_model
@@ -141,10 +139,7 @@ class LoRALM(nn.Module):
 
     def forward(self, idx, targets=None):
         logits = self.peft(input_ids=idx).logits
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1))
-        return logits, loss
+        return logits, next_token_loss(logits, targets)
 
     def state_dict(self, *args, **kwargs):
         from peft import get_peft_model_state_dict
