@@ -77,8 +77,6 @@ def run(recipe: FederatedRecipe, ctx: Context) -> list[Output]:
         raise EngineError("the clients' validation/test splits are too small for a held-out comparison")
     config = {"vocab_size": tok.vocab_size, "block_size": recipe.block_size, "n_layer": recipe.n_layer,
               "n_head": recipe.n_head, "n_embd": recipe.n_embd, "dropout": 0.0}
-    if recipe.n_embd % recipe.n_head:
-        raise EngineError(f"n_embd ({recipe.n_embd}) must be divisible by n_head ({recipe.n_head})")
     seed = recipe.seed or 0
     cfg = TrainConfig(seed=seed, block_size=recipe.block_size, batch_size=recipe.batch_size,
                       eval_batches=recipe.eval_batches)
