@@ -109,13 +109,6 @@ def _encode(tok, corpus) -> dict:
     return {s: torch.tensor(tok.encode(corpus.text(s)), dtype=torch.long) for s in corpus_mod.SPLITS}
 
 
-def _train_config(recipe) -> TrainConfig:  # noqa: F821
-    from muselab.training.trainer import TrainConfig
-
-    fields = TrainConfig.__dataclass_fields__
-    return TrainConfig(**{k: getattr(recipe, k) for k in fields if hasattr(recipe, k)})
-
-
 def _model_config(arch: str, recipe: TrainCommon, vocab_size: int) -> dict:
     cfg = {"vocab_size": vocab_size, "block_size": recipe.block_size, "n_layer": recipe.n_layer,
            "n_embd": recipe.n_embd, "dropout": recipe.dropout}
@@ -175,8 +168,7 @@ def _train(arch: str, recipe: TrainCommon, ctx: Context) -> list[Output]:
     if init is not None:
         model.load_state_dict(init["state_dict"], strict=not recipe.dp)
     params = modelfile.count_params(model)
-    cfg = _train_config(recipe)
-    cfg.seed = recipe.seed or 0
+    cfg = trainer.TrainConfig.from_recipe(recipe)
     trainer.check_data(data["train"], data["val"], recipe.block_size)
     ctx.progress(0.01, f"training a {params:,}-parameter {arch.upper()} (about {need_gb:.2f} GiB)",
                  {"params": params, "max_steps": recipe.max_steps})

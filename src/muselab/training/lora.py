@@ -184,12 +184,7 @@ def finetune(recipe: FinetuneLoRARecipe, ctx: Context) -> list[Output]:
     model = _wrap(base, spec)
     tok = HFTokenizer(hf_tok, {"base_model": recipe.base_model, "base_model_path": str(base_path)})
     data = {s: torch.tensor(tok.encode(corpus.text(s)), dtype=torch.long) for s in corpus_mod.SPLITS}
-    cfg = trainer.TrainConfig(seed=recipe.seed or 0, block_size=recipe.block_size, batch_size=recipe.batch_size,
-                              max_steps=recipe.max_steps, learning_rate=recipe.learning_rate,
-                              warmup_steps=recipe.warmup_steps, weight_decay=recipe.weight_decay,
-                              grad_clip=recipe.grad_clip, eval_interval=recipe.eval_interval,
-                              eval_batches=recipe.eval_batches, patience=recipe.patience,
-                              checkpoint_interval=recipe.checkpoint_interval)
+    cfg = trainer.TrainConfig.from_recipe(recipe)
     trainer.check_data(data["train"], data["val"], recipe.block_size)
     has_val = len(data["val"]) >= recipe.block_size + 2
     eval_data = data["val"] if has_val else data["train"]

@@ -46,6 +46,12 @@ class TrainConfig:
     min_delta: float = 0.0
     checkpoint_interval: int = 200
 
+    @classmethod
+    def from_recipe(cls, recipe) -> TrainConfig:
+        """The loop's settings from a training recipe's fields of the same names (an unset seed is 0)."""
+        given = {name: getattr(recipe, name) for name in cls.__dataclass_fields__ if hasattr(recipe, name)}
+        return cls(**{**given, "seed": recipe.seed or 0})
+
 
 @dataclass
 class TrainResult:
