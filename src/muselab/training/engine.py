@@ -13,7 +13,6 @@ from pathlib import Path
 
 from muselab.engines import Context, EngineError, Output
 from muselab.training import corpus as corpus_mod
-from muselab.training.torchkit import MODEL_MEDIA_TYPE, set_threads
 from muselab.training.recipe import (
     CorpusGetRecipe,
     CorpusImportRecipe,
@@ -25,6 +24,7 @@ from muselab.training.recipe import (
     TrainGPTRecipe,
     TrainLSTMRecipe,
 )
+from muselab.training.torchkit import MODEL_MEDIA_TYPE, set_threads
 
 CORPUS_MEDIA_TYPE = "application/jsonl"
 
