@@ -40,8 +40,8 @@ from torch.nn import functional as F
 
 from muselab.training import corpus as corpus_mod
 from muselab.training.gpt import GPT, GPTConfig
-from muselab.training.modelfile import set_threads
 from muselab.training.tokenizer import CharTokenizer
+from muselab.training.torchkit import set_threads
 from muselab.training.trainer import TrainConfig, evaluate, get_batch, train
 
 N_LAYER, N_HEAD, N_EMBD, BLOCK, BATCH = 4, 4, 128, 64, 12

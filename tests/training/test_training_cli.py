@@ -1,11 +1,12 @@
-"""The CLI face: corpus import/ls/show, train gpt with the live view, model card/sample/compress, resume."""
+"""The CLI face: corpus import/ls/show, train gpt with the live view, models trained/card/sample/compress, resume."""
 
 import json
 
 import pytest
 from typer.testing import CliRunner
 
-POEM = "床前明月光，疑是地上霜。\n\n举头望明月，低头思故乡。\n\nThe moon before my bed.\n\nI lower my head and think of home.\n"
+POEM = ("床前明月光，疑是地上霜。\n\n举头望明月，低头思故乡。\n\n"
+        "The moon before my bed.\n\nI lower my head and think of home.\n")
 
 
 @pytest.fixture
@@ -46,17 +47,21 @@ def test_cli_corpus_train_card_sample_compress(cli, tmp_path):
                      "--out", tmp_path / "out")
     assert "validation perplexity" in trained.stdout
     assert (tmp_path / "out").is_dir() and any(p.suffix == ".png" for p in (tmp_path / "out").iterdir())
-    models = json.loads(invoke("model", "ls", "--json").stdout)["items"]
+    models = json.loads(invoke("models", "trained", "--json").stdout)["items"]
     assert len(models) == 1 and models[0]["meta"]["config"]["n_layer"] == 1
     model_id = models[0]["id"]
-    card = json.loads(invoke("model", "card", model_id, "--json").stdout)
+    card = json.loads(invoke("models", "card", model_id, "--json").stdout)
     assert card["card"]["steps"] == 30 and "val_ppl" in card["card"] and "history" not in card["card"]
-    assert "val_ppl" in invoke("model", "card", model_id).stdout
-    sampled = json.loads(invoke("model", "sample", model_id, "--prompt", "举头", "--max-tokens", "8", "--n", "2",
-                                "--seed", "1", "--json").stdout)
+    assert "val_ppl" in invoke("models", "card", model_id).stdout
+    sampled = json.loads(invoke("models", "sample", model_id, "--prompt", "举头", "--max-tokens", "8", "--n", "2",
+                                "--seed", "1", "--json", "--out", tmp_path / "texts").stdout)
     assert len(sampled["works"]) == 2 and all(w["text"].startswith("举头") for w in sampled["works"])
-    q = invoke("model", "compress", "quantize", model_id, "--corpus", corpus["id"])
+    assert len(list((tmp_path / "texts").iterdir())) == 2  # --out is honoured under --json
+    q = invoke("models", "compress", "quantize", model_id, "--corpus", corpus["id"])
     assert "int8 dynamic" in q.stdout
+
+    assert "(default 0.8)" in invoke("models", "sample", "--help").stdout  # the recipe's default, not the CLI's
+    assert runner.invoke(app, ["model", "ls"]).exit_code != 0  # one group for models: `muselab models`
 
     bad = runner.invoke(app, ["train", "gpt", corpus["id"], "--block-size", "100000"])
     assert bad.exit_code != 0 and "block_size" in bad.output

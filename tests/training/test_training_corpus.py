@@ -28,7 +28,8 @@ def test_import_formats_cleaning_report_and_dedup(tmp_path):
     texts = [r["text"] for r in _lines(path)]
     report = meta["cleaning_report"]
     assert "Hello world" in texts  # whitespace collapsed
-    assert "hello, WORLD!" not in texts and report["removed"]["near duplicate (ignoring case, spacing, punctuation)"] == 1
+    assert "hello, WORLD!" not in texts
+    assert report["removed"]["near duplicate (ignoring case, spacing, punctuation)"] == 1
     assert report["removed"]["exact duplicate"] == 1
     assert report["removed"]["shorter than min_chars=2"] == 1  # "短"
     assert report["removed"]["empty"] == 1  # the empty csv row

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from muselab.engines import LocalContext, run_task
-from muselab.training.modelfile import load_model
+from muselab.training.use import load_model
 
 SMALL = {"n_layer": 1, "n_embd": 32, "block_size": 32, "batch_size": 16, "max_steps": 20, "eval_interval": 10,
          "eval_batches": 2, "learning_rate": 0.01}

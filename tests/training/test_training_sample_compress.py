@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from muselab.engines import EngineError, LocalContext, run_task
-from muselab.training.modelfile import load_model
+from muselab.training.use import load_model
 
 
 def _ctx(tmp_path, name, **inputs):
@@ -54,6 +54,19 @@ def test_pruned_model_has_the_asked_sparsity(tiny_gpt, english_corpus, tmp_path)
     zeros = sum(int((m.weight == 0).sum()) for m in model.modules() if isinstance(m, torch.nn.Linear)
                 and m is not model.head)
     assert zeros > 0
+
+
+def test_an_lstm_with_tied_weights_can_be_pruned(english_corpus, tmp_path):
+    """Its only linear layer is the tied head, so the LSTM's own weight matrices are what gets pruned."""
+    ctx = _ctx(tmp_path, "pl", c=english_corpus)
+    lstm = run_task("training.train_lstm", {"corpus_work_id": "c", "seed": 1, "n_layer": 1, "n_embd": 32,
+                                            "block_size": 16, "max_steps": 10, "eval_interval": 10,
+                                            "eval_batches": 2, "batch_size": 4}, ctx)[0]
+    ctx.inputs["m"] = lstm.path
+    out = run_task("training.prune", {"model_work_id": "m", "amount": 0.3, "seed": 1}, ctx)[0]
+    assert out.meta["sparsity"] == pytest.approx(0.3, abs=0.01)
+    model, _, _ = load_model(out.path)
+    assert (model.lstm.weight_hh_l0 == 0).float().mean() > 0.1
 
 
 def test_distillation_makes_a_smaller_student(tiny_gpt, english_corpus, tmp_path):

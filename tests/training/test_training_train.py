@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from muselab.engines import EngineError, LocalContext, run_task
-from muselab.training.modelfile import load_model
+from muselab.training.use import load_model
 from muselab.training.trainer import CKPT
 
 POEM = "床前明月光，疑是地上霜。举头望明月，低头思故乡。\nThe moon before my bed; I wonder if it is frost.\n"

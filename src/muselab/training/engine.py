@@ -24,6 +24,7 @@ from muselab.training.recipe import (
     TrainGPTRecipe,
     TrainLSTMRecipe,
 )
+from muselab.training.torchkit import MODEL_MEDIA_TYPE, set_threads
 
 CORPUS_MEDIA_TYPE = "application/jsonl"
 
@@ -46,7 +47,8 @@ def _corpus_output(records: list[str], recipe, ctx: Context, report, title: str,
     path = Path(ctx.workdir) / "corpus.jsonl"
     digest = corpus_mod.write_corpus(records, splits, path, report)
     meta = {"cleaning_report": report.as_dict(), "splits": report.split_counts, "records": len(records),
-            "chars": report.chars_kept, "distinct_chars": len(set("".join(records))), "sha256": digest, "split_seed": recipe.seed, **extra_meta}
+            "chars": report.chars_kept, "distinct_chars": len(set("".join(records))), "sha256": digest,
+            "split_seed": recipe.seed, **extra_meta}
     preview = "\n\n".join(records[:3])[:2000]
     return Output(kind="corpus", media_type=CORPUS_MEDIA_TYPE, path=path, title=title, text=preview, meta=meta,
                   parents=parents, authorship="human", tags=["corpus"], filename=f"{_slug(title, 'corpus')}.jsonl")
@@ -107,13 +109,6 @@ def _encode(tok, corpus) -> dict:
     return {s: torch.tensor(tok.encode(corpus.text(s)), dtype=torch.long) for s in corpus_mod.SPLITS}
 
 
-def _train_config(recipe) -> TrainConfig:  # noqa: F821
-    from muselab.training.trainer import TrainConfig
-
-    fields = TrainConfig.__dataclass_fields__
-    return TrainConfig(**{k: getattr(recipe, k) for k in fields if hasattr(recipe, k)})
-
-
 def _model_config(arch: str, recipe: TrainCommon, vocab_size: int) -> dict:
     cfg = {"vocab_size": vocab_size, "block_size": recipe.block_size, "n_layer": recipe.n_layer,
            "n_embd": recipe.n_embd, "dropout": recipe.dropout}
@@ -142,13 +137,14 @@ def _train(arch: str, recipe: TrainCommon, ctx: Context) -> list[Output]:
 
     from muselab.training import modelfile, trainer
     from muselab.training.tokenizer import train_tokenizer
+    from muselab.training.use import load_model
 
-    modelfile.set_threads()
+    set_threads()
     corpus = corpus_mod.load_corpus(ctx.input_path(recipe.corpus_work_id))
     ctx.progress(0.0, "building the tokenizer")
     init = None
     if recipe.init_model_work_id:
-        _init_model, tok, init = modelfile.load_model(ctx.input_path(recipe.init_model_work_id), "init_model_work_id")
+        _init_model, tok, init = load_model(ctx.input_path(recipe.init_model_work_id), "init_model_work_id")
         if init["arch"] != arch:
             raise EngineError(f"init_model_work_id: that model is a {init['arch']}, not a {arch}")
         missing = tok.unknown(corpus.text("train"))
@@ -172,8 +168,7 @@ def _train(arch: str, recipe: TrainCommon, ctx: Context) -> list[Output]:
     if init is not None:
         model.load_state_dict(init["state_dict"], strict=not recipe.dp)
     params = modelfile.count_params(model)
-    cfg = _train_config(recipe)
-    cfg.seed = recipe.seed or 0
+    cfg = trainer.TrainConfig.from_recipe(recipe)
     trainer.check_data(data["train"], data["val"], recipe.block_size)
     ctx.progress(0.01, f"training a {params:,}-parameter {arch.upper()} (about {need_gb:.2f} GiB)",
                  {"params": params, "max_steps": recipe.max_steps})
@@ -185,8 +180,8 @@ def _train(arch: str, recipe: TrainCommon, ctx: Context) -> list[Output]:
         result, dp_info = privacy.train_dp(model, data["train"], data["val"], cfg, recipe, ctx)
     else:
         identity = {"arch": arch, "config": config, "tokenizer": tok.to_dict()}
-        result = train_keeping_checkpoint(model, data["train"], data["val"], cfg, ctx, identity, recipe,
-                                          progress_span=(0.01, 0.95))
+        result = trainer.train_keeping_checkpoint(model, data["train"], data["val"], cfg, ctx, identity, recipe,
+                                                  progress_span=(0.01, 0.95))
     if result.best_state is not None:
         model.load_state_dict(result.best_state)
     model.eval()
@@ -227,37 +222,11 @@ def _train(arch: str, recipe: TrainCommon, ctx: Context) -> list[Output]:
     ctx.progress(1.0, summary)
     tags = ["model", arch] + (["dp"] if recipe.dp else [])
     return [
-        Output(kind="model", media_type=modelfile.MEDIA_TYPE, path=model_path, title=title, text=summary, meta=card,
+        Output(kind="model", media_type=MODEL_MEDIA_TYPE, path=model_path, title=title, text=summary, meta=card,
                parents=parents, tags=tags, model=f"muselab-{arch}", filename=f"{slug}.pt"),
         Output(kind="image", media_type="image/png", path=png, title=f"loss curve: {title}", meta={"history":
                result.history}, parent_outputs=[0], tags=["loss-curve"], filename=f"{slug}-loss.png"),
     ]
-
-
-CHECKPOINT_MEDIA_TYPE = "application/x-muselab-checkpoint"
-
-
-def train_keeping_checkpoint(model, train_data, val_data, cfg, ctx: Context, identity: dict, recipe, **kw):
-    """trainer.train, resuming from recipe.resume_checkpoint_work_id if given; when the job is stopped, the
-    checkpoint is kept as a Work (kind data, tag checkpoint) so `muselab train resume` can continue it."""
-    from muselab.engines import Cancelled
-    from muselab.training import trainer
-
-    resume_from = ctx.input_path(recipe.resume_checkpoint_work_id) if recipe.resume_checkpoint_work_id else None
-    try:
-        return trainer.train(model, train_data, val_data, cfg, ctx, Path(ctx.workdir), identity,
-                             resume_from=resume_from, **kw)
-    except Cancelled:
-        ckpt = Path(ctx.workdir) / trainer.CKPT
-        if ckpt.exists():
-            import json
-
-            info = json.loads((Path(ctx.workdir) / trainer.CKPT_INFO).read_text())
-            ctx.emit(Output(kind="data", media_type=CHECKPOINT_MEDIA_TYPE, path=ckpt, title=f"checkpoint at step "
-                            f"{info['step']}", meta={"partial": True, "step": info["step"], "best_val_loss":
-                            info.get("best_val")}, parents=[recipe.corpus_work_id], tags=["checkpoint"],
-                            filename="checkpoint.pt"))
-        raise
 
 
 def train_gpt(recipe: TrainGPTRecipe, ctx: Context) -> list[Output]:
@@ -270,11 +239,11 @@ def train_lstm(recipe: TrainLSTMRecipe, ctx: Context) -> list[Output]:
 
 # ---------------------------------------------------------------------------------------- sampling
 def sample(recipe: SampleRecipe, ctx: Context) -> list[Output]:
-    from muselab.training import modelfile
     from muselab.training.sampling import generate_ids
+    from muselab.training.use import load_model
 
-    modelfile.set_threads()
-    model, tok, data = modelfile.load_model(ctx.input_path(recipe.model_work_id))
+    set_threads()
+    model, tok, data = load_model(ctx.input_path(recipe.model_work_id))
     prompt_ids = tok.encode(recipe.prompt) if recipe.prompt else (tok.encode("\n")[-1:] or [0])
     if data["arch"] == "lora":
         from muselab.training.lora import generate_lora
@@ -318,10 +287,11 @@ def _comparison_data(recipe, data: dict, ctx: Context):
 
 def _compressed(recipe, ctx: Context, method: str) -> list[Output]:
     from muselab.training import compress, modelfile
+    from muselab.training.use import load_model
 
-    modelfile.set_threads()
+    set_threads()
     src_path = ctx.input_path(recipe.model_work_id)
-    model, tok, data = modelfile.load_model(src_path)
+    model, tok, data = load_model(src_path)
     if data["arch"] == "lora" or data.get("quantization"):
         raise EngineError("model_work_id: only float GPT/LSTM models trained here can be compressed")
     val, cfg = _comparison_data(recipe, data, ctx)
@@ -353,7 +323,7 @@ def _compressed(recipe, ctx: Context, method: str) -> list[Output]:
     rows[name]["size_bytes"] = _file_size(path)
     card["comparison_table"] = compress.comparison_markdown(rows)
     ctx.progress(1.0, card["comparison_table"])
-    return [Output(kind="model", media_type=modelfile.MEDIA_TYPE, path=path, title=title, text=card["comparison_table"],
+    return [Output(kind="model", media_type=MODEL_MEDIA_TYPE, path=path, title=title, text=card["comparison_table"],
                    meta=card, parents=[recipe.model_work_id], tags=["model", method], filename=f"{slug}.pt")]
 
 
@@ -370,10 +340,11 @@ def distill(recipe: DistillRecipe, ctx: Context) -> list[Output]:
 
     from muselab.training import compress, modelfile, trainer
     from muselab.training.sampling import measure_tokens_per_s
+    from muselab.training.use import load_model
 
-    modelfile.set_threads()
+    set_threads()
     teacher_path = ctx.input_path(recipe.teacher_work_id)
-    teacher, tok, tdata = modelfile.load_model(teacher_path, "teacher_work_id")
+    teacher, tok, tdata = load_model(teacher_path, "teacher_work_id")
     if tdata["arch"] == "lora" or tdata.get("quantization"):
         raise EngineError("teacher_work_id: the teacher must be a float GPT or LSTM trained here")
     corpus = corpus_mod.load_corpus(ctx.input_path(recipe.corpus_work_id))
@@ -415,7 +386,7 @@ def distill(recipe: DistillRecipe, ctx: Context) -> list[Output]:
     png = trainer.loss_curve_png(result.history, Path(ctx.workdir) / f"{slug}-loss.png", title)
     ctx.progress(1.0, card["comparison_table"])
     return [
-        Output(kind="model", media_type=modelfile.MEDIA_TYPE, path=path, title=title, text=card["comparison_table"],
+        Output(kind="model", media_type=MODEL_MEDIA_TYPE, path=path, title=title, text=card["comparison_table"],
                meta=card, parents=[recipe.teacher_work_id, recipe.corpus_work_id], tags=["model", "distill"],
                filename=f"{slug}.pt"),
         Output(kind="image", media_type="image/png", path=png, title=f"loss curve: {title}", parent_outputs=[0],

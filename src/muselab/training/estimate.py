@@ -13,7 +13,7 @@ def seconds_per_step(preset: str, vocab_size: int, steps: int = 3) -> float:
     import torch
 
     from muselab.training.gpt import GPT, GPTConfig
-    from muselab.training.modelfile import set_threads
+    from muselab.training.torchkit import set_threads
     from muselab.training.trainer import TrainConfig, make_optimizer
 
     set_threads()

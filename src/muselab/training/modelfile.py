@@ -6,7 +6,6 @@ The file is a torch .pt holding only plain types and tensors, so it loads with
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
@@ -14,34 +13,9 @@ import torch
 from muselab.engines import EngineError
 from muselab.training.gpt import GPT, GPTConfig
 from muselab.training.lstm import LSTMLM, LSTMConfig
-from muselab.training.tokenizer import tokenizer_from_dict
+from muselab.training.torchkit import atomic_save
 
 FORMAT = "muselab-lm/1"
-MEDIA_TYPE = "application/x-muselab-model"
-
-
-def set_threads() -> int:
-    """Use the cores this process may run on (2 on the dev machine), minus those other work keeps busy.
-
-    On a shared, busy machine two OpenMP threads fighting for one free core are many times slower
-    than one thread (measured here: 543 vs 17 ms per step at load 6 on 2 cores), so the 1-minute
-    load average lowers the count. MUSELAB_TORCH_THREADS overrides the choice.
-    """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    forced = os.environ.get("MUSELAB_TORCH_THREADS")
-    if forced and forced.isdigit() and int(forced) > 0:
-        n = int(forced)
-    else:
-        try:
-            busy = os.getloadavg()[0]
-        except OSError:
-            busy = 0.0
-        n = max(1, min(cores, round(cores - busy + 0.5)))
-    torch.set_num_threads(n)
-    return n
 
 
 def build_model(arch: str, config: dict):
@@ -96,16 +70,6 @@ def check_memory(arch: str, config: dict, batch_size: int, limit_gb: float) -> f
     return need
 
 
-def atomic_save(obj, path: Path) -> None:
-    """Write to a temporary file and rename it: a crash mid-write never corrupts the previous file."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def save_model(path: Path, arch: str, config: dict, state_dict: dict, tokenizer, recipe: dict, card: dict,
                quantization: str | None = None, extra: dict | None = None) -> Path:
     atomic_save(
@@ -146,26 +110,3 @@ def checkpoint_as_model(ck: dict, field: str = "model_work_id") -> dict:
     return {"format": FORMAT, "arch": identity["arch"], "config": identity["config"], "state_dict": state,
             "tokenizer": identity["tokenizer"], "recipe": {}, "quantization": None,
             "card": {"arch": identity["arch"], "checkpoint_step": ck.get("step"), "val_loss": ck.get("best_val")}}
-
-
-def load_model(path: Path, field: str = "model_work_id"):
-    """(model in eval mode, tokenizer, raw file dict)."""
-    data = read_model_file(path, field)
-    if data["arch"] == "lora":
-        from muselab.training.lora import load_lora_model
-
-        model, tok = load_lora_model(data)
-        return model, tok, data
-    config = dict(data["config"])
-    if data["arch"] == "lstm":
-        config["dp_layers"] = config.get("dp_layers", False)
-    model = build_model(data["arch"], config)
-    if data.get("quantization") == "int8_dynamic":
-        from muselab.training.compress import apply_int8
-
-        apply_int8(model)
-        model.load_state_dict(data["state_dict"], assign=True)
-    else:
-        model.load_state_dict(data["state_dict"])
-    model.eval()
-    return model, tokenizer_from_dict(data["tokenizer"]), data

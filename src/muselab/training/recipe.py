@@ -79,6 +79,16 @@ class CorpusGetRecipe(Recipe):
     )
 
 
+class _AttentionHeads(Recipe):
+    """A recipe for a GPT (it has n_embd and n_head): attention splits the width evenly among the heads."""
+
+    @model_validator(mode="after")
+    def _check_heads(self):
+        if self.n_embd % self.n_head:
+            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+        return self
+
+
 # ---------------------------------------------------------------------------------------- training
 class TrainCommon(Recipe):
     corpus_work_id: str = Field(min_length=1, description="The corpus Work to train on.")
@@ -130,18 +140,12 @@ class TrainCommon(Recipe):
         return data
 
 
-class TrainGPTRecipe(TrainCommon):
+class TrainGPTRecipe(TrainCommon, _AttentionHeads):
     """Train a small decoder-only transformer (nanoGPT-style) on a corpus."""
 
     n_head: int = Field(default=4, ge=1, le=64)
     bias: bool = Field(default=False, description="Bias terms in linear and norm layers.")
     tie_weights: bool = Field(default=True, description="Share input embedding and output head weights.")
-
-    @model_validator(mode="after")
-    def _check_heads(self) -> TrainGPTRecipe:
-        if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        return self
 
 
 class TrainLSTMRecipe(TrainCommon):
@@ -158,7 +162,8 @@ class FinetuneLoRARecipe(Recipe):
 
     corpus_work_id: str = Field(min_length=1)
     base_model: Literal["smollm2-135m-instruct"] = Field(default="smollm2-135m-instruct")
-    base_model_path: ServerPath | None = Field(default=None, description="A GGUF file to use instead of the bundled one.")
+    base_model_path: ServerPath | None = Field(default=None,
+                                               description="A GGUF file to use instead of the bundled one.")
     title: str = Field(default="", max_length=200)
     lora_r: int = Field(default=8, ge=1, le=256)
     lora_alpha: float = Field(default=16, gt=0)
@@ -209,7 +214,7 @@ class PruneRecipe(Recipe):
     title: str = Field(default="", max_length=200)
 
 
-class DistillRecipe(Recipe):
+class DistillRecipe(_AttentionHeads):
     """Knowledge distillation: a trained (teacher) model teaches a smaller GPT student."""
 
     teacher_work_id: str = Field(min_length=1)
@@ -226,14 +231,8 @@ class DistillRecipe(Recipe):
     eval_interval: int = Field(default=200, ge=1)
     eval_batches: int = Field(default=20, ge=1)
 
-    @model_validator(mode="after")
-    def _check_heads(self) -> DistillRecipe:
-        if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        return self
 
-
-class FederatedRecipe(Recipe):
+class FederatedRecipe(_AttentionHeads):
     """Federated training with Flower simulation: each client's corpus never leaves it."""
 
     client_corpus_work_ids: list[str] = Field(min_length=1, description="One corpus per client, or one to split.")

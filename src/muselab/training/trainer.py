@@ -22,8 +22,8 @@ from pathlib import Path
 
 import torch
 
-from muselab.engines import Cancelled, EngineError
-from muselab.training.modelfile import atomic_save
+from muselab.engines import Cancelled, Context, EngineError, Output
+from muselab.training.torchkit import CHECKPOINT_MEDIA_TYPE, atomic_save
 
 CKPT = "ckpt_last.pt"
 CKPT_INFO = "ckpt_last.json"  # small sidecar, readable without torch (step, losses)
@@ -45,6 +45,12 @@ class TrainConfig:
     patience: int | None = None
     min_delta: float = 0.0
     checkpoint_interval: int = 200
+
+    @classmethod
+    def from_recipe(cls, recipe) -> TrainConfig:
+        """The loop's settings from a training recipe's fields of the same names (an unset seed is 0)."""
+        given = {name: getattr(recipe, name) for name in cls.__dataclass_fields__ if hasattr(recipe, name)}
+        return cls(**{**given, "seed": recipe.seed or 0})
 
 
 @dataclass
@@ -305,6 +311,25 @@ def train(
     save_ckpt(finished=True, stopped_early=stopped_early)
     return TrainResult(step, best_val, last_loss, history, stopped_early, resumed_from, tokens_per_s, elapsed,
                        best_state if best_state is not None else copy.deepcopy(model.state_dict()))
+
+
+def train_keeping_checkpoint(model, train_data, val_data, cfg: TrainConfig, ctx: Context, identity: dict, recipe,
+                             **kw) -> TrainResult:
+    """train(), resuming from recipe.resume_checkpoint_work_id if given; when the job is stopped, the
+    checkpoint is kept as a Work (kind data, tag checkpoint) so `muselab train resume` can continue it."""
+    resume_from = ctx.input_path(recipe.resume_checkpoint_work_id) if recipe.resume_checkpoint_work_id else None
+    try:
+        return train(model, train_data, val_data, cfg, ctx, Path(ctx.workdir), identity, resume_from=resume_from,
+                     **kw)
+    except Cancelled:
+        ckpt = Path(ctx.workdir) / CKPT
+        if ckpt.exists():
+            info = json.loads((Path(ctx.workdir) / CKPT_INFO).read_text())
+            ctx.emit(Output(kind="data", media_type=CHECKPOINT_MEDIA_TYPE, path=ckpt,
+                            title=f"checkpoint at step {info['step']}",
+                            meta={"partial": True, "step": info["step"], "best_val_loss": info.get("best_val")},
+                            parents=[recipe.corpus_work_id], tags=["checkpoint"], filename="checkpoint.pt"))
+        raise
 
 
 def loss_curve_png(history: list[dict], path: Path, title: str = "") -> Path:

@@ -1,4 +1,5 @@
-"""Using a trained model from elsewhere in the studio (the writing studio's model list, notebooks).
+"""Opening and using a trained model: the engines here, and elsewhere in the studio (the writing studio's model
+list, notebooks).
 
     from muselab.training.use import load, stream
     model = load(path_of_model_work)           # a GPT/LSTM/LoRA model Work, or a stopped run's checkpoint
@@ -17,10 +18,32 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from muselab.training.modelfile import MEDIA_TYPE, load_model, set_threads
+from muselab.training.compress import apply_int8
+from muselab.training.lora import generate_lora, load_lora_model
+from muselab.training.modelfile import build_model, read_model_file
+from muselab.training.recipe import SampleRecipe
 from muselab.training.sampling import filter_logits, generate_ids
+from muselab.training.tokenizer import tokenizer_from_dict
+from muselab.training.torchkit import MODEL_MEDIA_TYPE, set_threads
 
-__all__ = ["MEDIA_TYPE", "LoadedModel", "generate", "load", "stream"]
+__all__ = ["MODEL_MEDIA_TYPE", "LoadedModel", "generate", "load", "load_model", "stream"]
+
+
+def load_model(path: Path, field: str = "model_work_id"):
+    """(model in eval mode, tokenizer, raw file dict) of any model file trained here: a GPT or LSTM, its int8 or
+    pruned variant, a LoRA fine-tune, or a stopped run's checkpoint. `field` names the recipe field in errors."""
+    data = read_model_file(path, field)
+    if data["arch"] == "lora":
+        model, tok = load_lora_model(data)
+        return model, tok, data
+    model = build_model(data["arch"], data["config"])
+    if data.get("quantization") == "int8_dynamic":
+        apply_int8(model)  # int8 layers first, then their saved weights take their place
+        model.load_state_dict(data["state_dict"], assign=True)
+    else:
+        model.load_state_dict(data["state_dict"])
+    model.eval()
+    return model, tokenizer_from_dict(data["tokenizer"]), data
 
 
 @dataclass
@@ -48,9 +71,6 @@ def generate(m: LoadedModel, prompt: str = "", max_tokens: int = 200, temperatur
              top_k: int | None = None, top_p: float | None = None, seed: int = 0, n: int = 1) -> list[str]:
     """n continuations of the prompt (the prompt is not repeated)."""
     if m.arch == "lora":
-        from muselab.training.lora import generate_lora
-        from muselab.training.recipe import SampleRecipe
-
         recipe = SampleRecipe(model_work_id="-", prompt=prompt, max_tokens=max_tokens, temperature=temperature,
                               top_k=top_k, top_p=top_p, seed=seed, n=n)
         return [t[len(prompt):] for t in generate_lora(m.model, m.tokenizer, recipe, None)]

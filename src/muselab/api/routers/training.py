@@ -13,6 +13,8 @@ from muselab.studio import Studio
 from muselab.training.recipe import PRESETS
 
 router = APIRouter()
+
+
 @router.get("/v1/training/presets", tags=["training"])
 async def presets(vocab_size: int = Query(100, ge=2, le=200_000, description="Vocabulary of the corpus "
                                           "(its distinct characters for a character model)."),
