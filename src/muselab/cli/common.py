@@ -102,24 +102,39 @@ class JobView:
 
 
 def follow(job_id: str, view: JobView) -> Job:
-    """Run a queued job here (or wait for the server that took it), showing its events; Ctrl-C cancels."""
+    """Run a queued job here (or wait for the server that took it), showing its events; Ctrl-C cancels.
+
+    The runner thread signals an Event when it ends; the loop waits on that, never on Thread.join: a
+    Ctrl-C inside join() leaves Python believing the thread ended while the engine still runs."""
     s = studio()
-    cancel = threading.Event()
+    cancel, done = threading.Event(), threading.Event()
     result: dict = {}
-    runner = threading.Thread(target=lambda: result.update(job=s.run_here(job_id, cancel)), daemon=True)
-    runner.start()
+
+    def runner() -> None:
+        try:
+            result["job"] = s.run_here(job_id, cancel)
+        finally:
+            done.set()
+
+    threading.Thread(target=runner, daemon=True).start()
     seq = 0
+
+    def show_new_events() -> None:
+        nonlocal seq
+        for event in s.queue.events(job_id, after_seq=seq):
+            seq = event["seq"]
+            view.show(event)
+
     with view:
         try:
-            while runner.is_alive():
-                runner.join(0.1)
-                for event in s.queue.events(job_id, after_seq=seq):
-                    seq = event["seq"]
-                    view.show(event)
+            while not done.wait(0.1):
+                show_new_events()
+            show_new_events()
         except KeyboardInterrupt:
             cancel.set()
             s.queue.cancel(job_id)
-            runner.join()
+            while not done.wait(0.5):  # the engine stops at its next progress report and keeps what it made
+                pass
             fail(view.interrupted(job_id), 130)
     return result.get("job") or s.queue.get(job_id)
 
