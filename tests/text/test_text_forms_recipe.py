@@ -63,7 +63,7 @@ def test_recipe_defaults_come_from_the_form_unless_given(data_dir):
     ({"form": "sonnet", "prompt": "x"}, "unknown form 'sonnet'"),
     ({"form": "rewrite", "prompt": "make it nicer"}, "works on a given text"),
     ({"form": "classical_poem", "prompt": "秋", "poem_form": "sonnet"}, "unknown classical form"),
-    ({"form": "story", "prompt": "x", "temperature": 3}, "temperature"),
+    ({"form": "story", "prompt": "x", "temperature": 6}, "temperature"),
     ({"form": "story", "prompt": "x", "n": 9}, "n"),
     ({"form": "story", "prompt": "x", "stop": [""]}, "stop strings must not be empty"),
     ({"form": "story", "prompt": "x", "colour": "red"}, "colour"),

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from muselab.engines import Recipe, ServerPath
+from muselab.sampling import Candidates, Temperature, TopK
 
 MAX_BARS = 128
 TimeSignature = Literal["2/4", "3/4", "4/4", "6/8"]
@@ -108,9 +109,12 @@ class SongRecipe(ComposeOptions):
 
 
 class SamplingOptions(Recipe):
-    temperature: float = Field(default=1.0, gt=0, le=3.0, description="Learned generators: <1 safer, >1 bolder.")
-    top_k: int = Field(default=0, ge=0, le=64, description="Learned generators: sample among the k likeliest (0: all).")
-    n: int = Field(default=1, ge=1, le=8, description="Number of candidates to make.")
+    """How the learned generators pick each note (the studio's sampling names and ranges: muselab.sampling)."""
+
+    temperature: Temperature = Field(default=1.0, description="Learned generators: 0 always the likeliest note, "
+                                                              "<1 safer, >1 bolder.")
+    top_k: TopK = Field(default=0, description="Learned generators: sample among the k likeliest (0: all).")
+    n: Candidates = 1
 
 
 class MelodyRecipe(ComposeOptions, SamplingOptions):

@@ -27,7 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from muselab.models import ModelError, Registry
 from muselab.text.backends import BackendError, backend_for
 from muselab.text.backends.base import Candidate, GenStats, TokenInfo
-from muselab.text.sampling import MAX_N, MAX_TOP_LOGPROBS, Sampling
+from muselab.engines import MAX_SEED
+from muselab.sampling import MaxTokens, MinP, RepetitionPenalty, Temperature, TopK, TopP
+from muselab.text.sampling import MAX_TOP_LOGPROBS, Sampling, TextCandidates
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -53,16 +55,16 @@ class Message(BaseModel):
 class _Common(BaseModel):
     model_config = ConfigDict(extra="ignore")
     model: str | None = None
-    temperature: float = Field(default=1.0, ge=0.0, le=2.0)
-    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
-    top_k: int = Field(default=40, ge=0, le=1000)
-    min_p: float = Field(default=0.05, ge=0.0, lt=1.0)
-    repeat_penalty: float = Field(default=1.0, ge=1.0, le=2.0)
-    max_tokens: int | None = Field(default=None, ge=1, le=8192)
-    max_completion_tokens: int | None = Field(default=None, ge=1, le=8192)
+    temperature: Temperature = 1.0  # OpenAI's defaults; the ranges are the studio's (muselab.sampling)
+    top_p: TopP = 1.0
+    top_k: TopK = 40
+    min_p: MinP = 0.05
+    repeat_penalty: RepetitionPenalty = 1.0
+    max_tokens: MaxTokens | None = None
+    max_completion_tokens: MaxTokens | None = None
     stop: str | list[str] | None = None
-    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
-    n: int = Field(default=1, ge=1, le=MAX_N)
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    n: TextCandidates = 1
     stream: bool = False
 
     @field_validator("stop")
