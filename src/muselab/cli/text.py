@@ -98,7 +98,7 @@ def _make_form_command(form_name: str, needs_text: bool, help_text: str):
                 if not path.is_file():
                     fail(f"no such file: {given} (write {form_name} works on a text file)")
                 work = studio().upload(path, path.name)  # kept, so the new texts link back to it
-                recipe["text_work"] = work.id
+                recipe["text_work_id"] = work.id
             recipe["prompt"] = prompt or ""
         else:
             recipe["prompt"] = " ".join(x for x in (given, prompt) if x)

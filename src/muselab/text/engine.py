@@ -27,12 +27,12 @@ TRIMMABLE = {"continue"}
 
 
 def _input_text(recipe: WriteRecipe, ctx: Context) -> str:
-    if recipe.text_work:
-        path = ctx.input_path(recipe.text_work)
+    if recipe.text_work_id:
+        path = ctx.input_path(recipe.text_work_id)
         try:
             return path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
-            raise EngineError(f"text_work {recipe.text_work!r} is not UTF-8 text; give a text Work") from None
+            raise EngineError(f"text_work_id {recipe.text_work_id!r} is not UTF-8 text; give a text Work") from None
     return recipe.text or ""
 
 
@@ -171,7 +171,7 @@ def run(recipe: WriteRecipe, ctx: Context) -> list[Output]:
             title += f" ({c.index + 1}/{sampling.n})"
         outs.append(Output(
             kind="text", media_type="text/plain; charset=utf-8", data=c.text.encode("utf-8"), title=title,
-            text=c.text, meta=meta, parents=[recipe.text_work] if recipe.text_work else [],
+            text=c.text, meta=meta, parents=[recipe.text_work_id] if recipe.text_work_id else [],
             tags=[form.name, lang], model=info.name, model_hash=info.sha256,
             filename=f"{form.name}-{c.index + 1}.txt",
         ))
