@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def music_options() -> dict:
-    from muselab.music.composer import INSTRUMENT_ALIASES, INSTRUMENTS, MOOD_ALIASES, MOODS, STYLE_ALIASES, STYLES
+    from muselab.music.styles import INSTRUMENT_ALIASES, INSTRUMENTS, MOOD_ALIASES, MOODS, STYLE_ALIASES, STYLES
     from muselab.music.theory import MODE_ALIASES, MODES, NOTE_NAMES
 
     chinese = {"gong": "宫", "shang": "商", "jue": "角", "zhi": "徵", "yu": "羽"}
