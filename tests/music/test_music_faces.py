@@ -30,6 +30,26 @@ def test_api_composes_through_a_job_and_serves_the_files(sqlite_studio):
         assert 400 <= bad.status_code < 500 and "key" in bad.text
 
 
+def test_options_are_read_from_the_recipes_and_tables():
+    """Nothing the faces offer is retyped: a new style, mode, task or generator shows up by itself."""
+    from typing import get_args
+
+    from muselab.music import TASKS
+    from muselab.music.options import music_options
+    from muselab.music.recipe import MelodyRecipe, TimeSignature
+    from muselab.music.styles import STYLES
+
+    options = music_options()
+    assert [t["name"] for t in options["tasks"]] == [spec.name for spec in TASKS]
+    assert options["styles"] == list(STYLES) and options["time_signatures"] == list(get_args(TimeSignature))
+    assert options["generators"] == list(get_args(MelodyRecipe.model_fields["generator"].annotation))
+    tasks = {t["name"]: t for t in options["tasks"]}
+    assert tasks["music.continue"]["input"] == "primer_work_id" and tasks["music.song"]["input"] is None
+    assert tasks["music.continue"]["choices"]["generator"] == ["markov", "neural"]
+    assert tasks["music.song"]["defaults"]["bars"] == 16 and tasks["music.melody"]["defaults"]["bars"] == 8
+    assert tasks["music.melody"]["limits"]["temperature"] == {"min": 0, "max": 5}
+
+
 def test_compose_page_is_in_the_navigation(sqlite_studio):
     with TestClient(create_app(sqlite_studio), base_url="http://127.0.0.1") as client:
         page = client.get("/compose")
