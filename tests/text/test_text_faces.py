@@ -68,6 +68,37 @@ def test_api_write_runs_a_job_and_keeps_candidates(studio_env):
         assert lore.json()["entries"][0]["keys"] == ["长安"]
 
 
+def test_both_openai_routes_keep_calls_alike_streamed_or_not(studio_env):
+    """One response builder serves /v1/chat/completions and /v1/completions; a kept call reaches the library
+    through the writing studio (muselab.text.calls), whether it was streamed or not."""
+    from muselab.api.app import create_app
+
+    keep = {"X-Muselab-Keep": "true"}
+    with TestClient(create_app(studio_env), base_url="http://127.0.0.1") as client:
+        r = client.post("/v1/completions", headers=keep,
+                        json={"model": SMOL, "prompt": "秋风\n起", "max_tokens": 6, "seed": 2, "n": 2})
+        body = r.json()
+        assert body["object"] == "text_completion" and len(body["choices"]) == 2
+        works = [client.get(f"/v1/works/{i}").json() for i in body["muselab_work_ids"]]
+        assert [w["text"] for w in works] == [c["text"] for c in body["choices"]]
+        assert works[0]["task"] == "openai.completions" and works[0]["title"] == "秋风 (1/2)"
+        assert works[0]["recipe"]["seed"] == 2 and works[0]["meta"]["api"] == "/v1/completions"
+        events = []
+        with client.stream("POST", "/v1/chat/completions", headers=keep,
+                           json={"model": SMOL, "messages": [{"role": "user", "content": "Say hi"}],
+                                 "max_tokens": 6, "seed": 3, "stream": True}) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    events.append(json.loads(line[6:]))
+        pieces = [e["choices"][0]["delta"] for e in events if e["choices"]]
+        assert pieces[0]["role"] == "assistant" and all("role" not in d for d in pieces[1:])
+        streamed = "".join(d.get("content", "") for d in pieces)
+        final = events[-1]
+        assert final["choices"] == [] and final["usage"]["completion_tokens"] > 0
+        kept = client.get(f"/v1/works/{final['muselab_work_ids'][0]}").json()
+        assert kept["text"] == streamed and kept["task"] == "openai.chat.completions"
+
+
 def test_cli_write_and_models(tmp_path, monkeypatch, tiny_gguf):
     from muselab.cli import common
     from muselab.cli.main import app
