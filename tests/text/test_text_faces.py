@@ -108,11 +108,16 @@ def test_cli_write_and_models(tmp_path, monkeypatch, tiny_gguf):
     monkeypatch.setattr(common, "_studio", None)
     runner = CliRunner()
     try:
+        texts = tmp_path / "texts"
         r = runner.invoke(app, ["write", "story", "a fox who collects keys", "--model", SMOL, "--max-tokens", "8",
-                                "--seed", "3", "--json"])
+                                "--seed", "3", "--json", "--out", str(texts)])
         assert r.exit_code == 0, r.output
-        made = json.loads(r.stdout)
+        made = json.loads(r.stdout)  # stdout holds only the JSON, and --out still copies the text
         assert made["job"]["state"] == "succeeded" and made["works"][0]["text"]
+        assert (texts / made["works"][0]["filename"]).read_text(encoding="utf-8") == made["works"][0]["text"]
+        recipe = made["works"][0]["recipe"]  # what the CLI left out is the recipe's and the form's default
+        assert recipe["temperature"] == 0.9 and recipe["n"] == 1 and recipe["language"] == "auto"
+        assert recipe["poem_form"] == "五言绝句" and recipe["form_check"] == "regenerate" and recipe["genre"] == ""
         r = runner.invoke(app, ["write", "poem", "rain on a tin roof", "--model", SMOL, "--max-tokens", "8",
                                 "--seed", "3", "--stream"])
         assert r.exit_code == 0, r.output
@@ -128,7 +133,8 @@ def test_cli_write_and_models(tmp_path, monkeypatch, tiny_gguf):
         cont = json.loads(r.stdout)["works"][0]
         assert len(cont["parents"]) == 1  # the uploaded draft is its parent
         r = runner.invoke(app, ["write", "rewrite", str(tmp_path / "missing.txt"), "--model", SMOL])
-        assert r.exit_code != 0 and "no such file" in r.output
+        said = " ".join(r.output.split())  # the terminal may wrap the message
+        assert r.exit_code != 0 and "FILE: file" in said and "missing.txt' not found" in said
         r = runner.invoke(app, ["models", "ls", "--json"])
         assert SMOL in [m["name"] for m in json.loads(r.stdout)]
         r = runner.invoke(app, ["models", "add", str(tiny_gguf), "--name", "tiny", "--json"])
