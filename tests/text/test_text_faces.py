@@ -190,13 +190,14 @@ def test_browser_write_page_streams_a_story(studio_env):
                 new MutationObserver(() => { const t = document.querySelector('.candidate-text.streaming');
                   if (t && t.textContent && window.__seen[window.__seen.length - 1] !== t.textContent)
                     window.__seen.push(t.textContent); })
-                .observe(document.getElementById('candidates'), {subtree: true, childList: true, characterData: true}); }""")
+                .observe(document.getElementById('candidates'),
+                         {subtree: true, childList: true, characterData: true}); }""")
             page.click("#write-btn")
             page.wait_for_selector("[data-keep]", timeout=120000)  # finished: keep/discard buttons
             final = page.text_content(".candidate-text")
             seen = page.evaluate("window.__seen")
             assert final and len(seen) >= 2, seen  # the text arrived in several growing pieces
-            assert all(len(a) <= len(b) for a, b in zip(seen, seen[1:]))
+            assert all(len(a) <= len(b) for a, b in zip(seen, seen[1:], strict=False))
             assert final.startswith(seen[0][:10])
             assert "✓" in page.text_content("#status")
             page.click("[data-keep]")
