@@ -14,7 +14,7 @@ from typing import get_args
 
 import typer
 
-from muselab.cli.common import JSON, OUT, console, fail, print_json, print_works, run_job, studio, upload
+from muselab.cli.common import JSON, OUT, console, fail, print_json, print_works, run_job, studio, work_ref
 from muselab.music.recipe import (
     AudioFormat,
     ComposeOptions,
@@ -51,18 +51,9 @@ def _render_options(formats: list[str] | None, renderer: str | None, soundfont: 
             "pianoroll": pianoroll, "title": title, "seed": seed}
 
 
-def _input_work(ref: str, what: str) -> str:
-    """A MIDI file path is kept in the library first; anything else is taken as a Work id."""
-    path = Path(ref).expanduser()
-    if path.is_file():
-        return upload(path, what)
-    from muselab.errors import NotFound
-
-    try:
-        studio().library.get(ref)
-    except NotFound:
-        fail(f"{what}: {ref!r} is neither a MIDI file nor a Work id")
-    return ref
+def _midi(ref: str, option: str) -> str:
+    """A MIDI file (kept as audio/midi whatever its extension) or the id of a Work already in the library."""
+    return work_ref(ref, option, media_type="audio/midi")
 
 
 def summarize(works: list[dict], out: Path | None) -> None:
@@ -163,7 +154,7 @@ def continue_(primer: str = typer.Argument(..., help="A MIDI file, or the Work i
               score: bool = Score, pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = OUT,
               json_output: bool = JSON):
     """Continue a melody with a learned model."""
-    recipe = {"primer_work_id": _input_work(primer, "primer"), "bars": bars, "generator": generator, "n": n,
+    recipe = {"primer_work_id": _midi(primer, "primer"), "bars": bars, "generator": generator, "n": n,
               "temperature": temperature, "top_k": top_k, "style": corpus_style}
     run_job("music.continue", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
             json_output=json_output, out=out, summary=summarize)
@@ -181,7 +172,7 @@ def harmonize(melody_file: str = typer.Argument(..., metavar="MELODY", help="A M
               score: bool = Score, pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = OUT,
               json_output: bool = JSON):
     """Chords for a melody, arranged in a style."""
-    recipe = {"melody_work_id": _input_work(melody_file, "melody"), "key": key, "mode": mode,
+    recipe = {"melody_work_id": _midi(melody_file, "melody"), "key": key, "mode": mode,
               "chords_per_bar": chords_per_bar, "style": style, "drums": drums}
     run_job("music.harmonize", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
             json_output=json_output, out=out, summary=summarize)
@@ -194,7 +185,7 @@ def vary(melody_file: str = typer.Argument(..., metavar="MELODY", help="A MIDI f
          formats: list[str] = Formats, renderer: str = RendererOpt, soundfont: str = Soundfont, score: bool = Score,
          pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = OUT, json_output: bool = JSON):
     """A variation of a melody."""
-    recipe = {"melody_work_id": _input_work(melody_file, "melody"), "operation": operation, "semitones": semitones}
+    recipe = {"melody_work_id": _midi(melody_file, "melody"), "operation": operation, "semitones": semitones}
     run_job("music.vary", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
             json_output=json_output, out=out, summary=summarize)
 
@@ -213,7 +204,7 @@ def arrange(piece: str = typer.Argument(..., help="A MIDI file, or the Work id o
         if not sep:
             fail(f"instrument: {item!r} is not TRACK=INSTRUMENT (e.g. Melody=erhu)")
         mapping[track.strip()] = name.strip()
-    recipe = {"work_id": _input_work(piece, "piece"), "instruments": mapping or None, "style": style, "tempo": tempo}
+    recipe = {"work_id": _midi(piece, "piece"), "instruments": mapping or None, "style": style, "tempo": tempo}
     run_job("music.arrange", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
             json_output=json_output, out=out, summary=summarize)
 
@@ -226,7 +217,7 @@ def loop(piece: str = typer.Argument(..., help="A MIDI file, or the Work id of o
          formats: list[str] = Formats, renderer: str = RendererOpt, soundfont: str = Soundfont, score: bool = Score,
          pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = OUT, json_output: bool = JSON):
     """Loop a piece to a target duration (for a video)."""
-    recipe = {"work_id": _input_work(piece, "piece"), "duration_seconds": seconds,
+    recipe = {"work_id": _midi(piece, "piece"), "duration_seconds": seconds,
               "max_tempo_change": max_tempo_change}
     run_job("music.loop", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
             json_output=json_output, out=out, summary=summarize)
