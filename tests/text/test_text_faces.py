@@ -52,6 +52,7 @@ def test_api_write_runs_a_job_and_keeps_candidates(studio_env):
         assert {f["name"] for f in client.get("/v1/write/forms").json()["items"]} >= {"story", "classical_poem"}
         page = client.get("/write")
         assert page.status_code == 200 and 'id="form-picker"' in page.text and "七言律诗" in page.text
+        assert 'name="n" value="1" min="1" max="8"' in page.text  # controls take the recipe's default and range
         assert SMOL in [m["id"] for m in client.get("/v1/models").json()["data"]]  # OpenAI routes in the app
         # an OpenAI-compatible call asked to be kept becomes a Work whose recipe is the request
         r = client.post("/v1/chat/completions", headers={"X-Muselab-Keep": "true"},
