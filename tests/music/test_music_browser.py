@@ -44,6 +44,15 @@ def test_compose_page_makes_a_candidate_with_player_pianoroll_and_keep(server):
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{server}/compose")
+        # the form follows each task's recipe: its fields, defaults and choices
+        assert page.input_value("#task") == "music.song" and page.input_value("input[name=bars]") == "16"
+        page.select_option("#task", "music.continue")
+        assert page.locator("select[name=generator] option").all_inner_texts() == ["markov", "neural"]
+        assert page.input_value("select[name=generator]") == "neural" and page.is_visible("#midi-file")
+        assert not page.is_visible("select[name=style]")  # continue's style is a corpus, not a song style
+        page.select_option("#task", "music.melody")
+        assert page.input_value("select[name=generator]") == "theory" and page.input_value("input[name=bars]") == "8"
+        assert page.get_attribute("input[name=temperature]", "max") == "5"
         page.select_option("#task", "music.chords")
         page.select_option("select[name=mode]", "yu")
         page.fill("input[name=bars]", "2")

@@ -88,6 +88,15 @@ def test_learned_generators_stay_in_a_pentatonic_mode_and_fill_the_bars(generato
     assert info["generator"] == generator
 
 
+
+@pytest.mark.parametrize("generator", ["markov", "neural"])
+def test_temperature_zero_is_greedy_as_in_every_domain(generator):
+    """temperature 0 always takes the likeliest note (muselab.sampling): the seed no longer matters."""
+    scale = Scale(0, "major")
+    a, _ = generate(generator, [], scale, "4/4", 2, random.Random(1), 0.0, 0, "europe")
+    b, _ = generate(generator, [], scale, "4/4", 2, random.Random(2), 0.0, 0, "europe")
+    assert a and [(n.pitch, n.start, n.duration) for n in a] == [(n.pitch, n.start, n.duration) for n in b]
+
 def test_allowed_pitch_tokens_follow_the_mode():
     tokens = allowed_pitch_tokens(Scale(0, "gong"))
     names = {corpus.VOCAB[t] for t in tokens}

@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from muselab.music.analysis import cadences, classify_melody
-from muselab.music.composer import STYLES, SongOptions, compose
+from muselab.music.composer import SongOptions, compose
+from muselab.music.styles import STYLES
 from muselab.music.harmonize import harmonize
 from muselab.music.recipe import LoopRecipe, MelodyRecipe, SongRecipe
 from muselab.music.score import ChordSpan, Note, Piece, Track
@@ -167,3 +168,21 @@ def test_chinese_and_english_names_are_accepted():
     with pytest.raises(ValidationError, match="duration_seconds"):
         LoopRecipe(work_id="w", duration_seconds=100000)
     assert key_pc("F#") == 6
+
+
+def test_every_recipe_checks_keys_modes_styles_and_instruments_alike():
+    """The checks are types (KeyName, ModeName, StyleName, MoodName, InstrumentName), not per-recipe copies."""
+    from muselab.music.recipe import ArrangeRecipe, HarmonizeRecipe
+
+    h = HarmonizeRecipe(melody_work_id="w", key="f#", mode="宫", style="民谣")
+    assert (h.key, h.mode, h.style) == ("F#", "gong", "folk")
+    assert HarmonizeRecipe(melody_work_id="w").key is None  # empty: detected from the melody
+    a = ArrangeRecipe(work_id="w", instruments={"Melody": "二胡", "2": "guzheng"}, style="中国风")
+    assert a.style == "chinese" and a.instruments == {"Melody": "二胡", "2": "guzheng"}
+    for recipe, fields in ((HarmonizeRecipe, {"melody_work_id": "w", "key": "H"}),
+                           (HarmonizeRecipe, {"melody_work_id": "w", "mode": "blues"}),
+                           (ArrangeRecipe, {"work_id": "w", "instruments": {"Melody": "kazoo"}}),
+                           (ArrangeRecipe, {"work_id": "w", "style": "polka"})):
+        with pytest.raises(ValidationError) as info:
+            recipe(**fields)
+        assert list(fields)[-1] in str(info.value) and "accepted" in str(info.value)

@@ -63,11 +63,12 @@ def test_recipe_defaults_come_from_the_form_unless_given(data_dir):
     ({"form": "sonnet", "prompt": "x"}, "unknown form 'sonnet'"),
     ({"form": "rewrite", "prompt": "make it nicer"}, "works on a given text"),
     ({"form": "classical_poem", "prompt": "秋", "poem_form": "sonnet"}, "unknown classical form"),
-    ({"form": "story", "prompt": "x", "temperature": 3}, "temperature"),
+    ({"form": "story", "prompt": "x", "temperature": 6}, "temperature"),
     ({"form": "story", "prompt": "x", "n": 9}, "n"),
     ({"form": "story", "prompt": "x", "stop": [""]}, "stop strings must not be empty"),
     ({"form": "story", "prompt": "x", "colour": "red"}, "colour"),
-    ({"form": "rewrite", "text": "a", "text_work": "w1"}, "either text or text_work"),
+    ({"form": "rewrite", "text": "a", "text_work_id": "w1"}, "either text or text_work_id"),
+    ({"form": "rewrite", "text_work": "w1", "text_work_id": "w2"}, "former name of text_work_id"),
 ])
 def test_bad_recipes_are_refused_with_the_field_named(data_dir, fields, needle):
     with pytest.raises(ValidationError) as e:
@@ -86,3 +87,23 @@ def test_language_detection():
     assert detect_language("a poem about autumn") == "en"
     assert detect_language("Write about 长安 at night, in English please") == "en"
     assert detect_language("") == "en"
+
+
+def test_recipes_kept_under_the_old_name_text_work_still_validate_restore_and_remix(data_dir, sqlite_studio, tmp_path):
+    from muselab.engines import LocalContext
+    from muselab.library.store import NewWork
+    from muselab.text.engine import _input_text
+
+    old = {"form": "rewrite", "text_work": "w1", "prompt": "plainer", "seed": 7}
+    assert WriteRecipe.model_validate(old).text_work_id == "w1"
+    assert "text_work" not in WriteRecipe.model_json_schema()["properties"]  # the schema shows only the new name
+    validated = sqlite_studio.validate("text.generate", old)
+    assert validated["text_work_id"] == "w1" and "text_work" not in validated and validated["seed"] == 7
+    kept = sqlite_studio.library.add(NewWork(kind="text", media_type="text/plain", data=b"x", task="text.generate",
+                                             recipe=old, seed=7))
+    for again in (sqlite_studio.library.restore(kept.id), sqlite_studio.library.remix(kept.id)):
+        assert sqlite_studio.validate(again["task"], again["recipe"])["text_work_id"] == "w1"
+    draft = tmp_path / "draft.txt"
+    draft.write_text("月落乌啼", encoding="utf-8")
+    recipe = WriteRecipe.model_validate(old)
+    assert _input_text(recipe, LocalContext(inputs={"w1": draft})) == "月落乌啼"  # the engine reads it

@@ -7,7 +7,8 @@ from muselab.text.poem import canonical_form, check, split_lines
 # Real poems (public domain, Tang dynasty), as printed in the chinese-poetry corpus.
 JINGYESI = "床前明月光，疑是地上霜。\n举头望明月，低头思故乡。"  # 李白《静夜思》
 CHUNXIAO = "春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。"  # 孟浩然《春晓》, on one row
-DENG_GUANQUE = "《登鹳雀楼》\n王之涣\n白日依山尽，\n黄河入海流。\n欲穷千里目，\n更上一层楼。"  # title, author, a clause per row
+# title, author, a clause per row
+DENG_GUANQUE = "《登鹳雀楼》\n王之涣\n白日依山尽，\n黄河入海流。\n欲穷千里目，\n更上一层楼。"
 ZAOFA_BAIDI = "朝辞白帝彩云间，千里江陵一日还。\n两岸猿声啼不住，轻舟已过万重山。"  # 李白《早发白帝城》
 CHUNWANG = ("国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。\n"
             "烽火连三月，家书抵万金。白头搔更短，浑欲不胜簪。")  # 杜甫《春望》

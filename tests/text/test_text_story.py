@@ -68,7 +68,8 @@ def test_only_recent_text_is_scanned():
 
 def test_author_note_goes_n_lines_from_the_end():
     text = "one\ntwo\nthree\nfour"
-    assert insert_author_note(text, "be brief", 1).split("\n") == ["one", "two", "three", "[Author's note: be brief]", "four"]
+    assert insert_author_note(text, "be brief", 1).split("\n") == ["one", "two", "three", "[Author's note: be brief]",
+                                                                  "four"]
     assert insert_author_note(text, "be brief", 0).endswith("[Author's note: be brief]")
     assert insert_author_note(text, "", 2) == text
 

@@ -1,50 +1,63 @@
-"""`muselab compose ...` (melody, chords, song, continue, harmonize, vary, arrange, loop) and `muselab play WORK`."""
+"""`muselab compose ...` (melody, chords, song, continue, harmonize, vary, arrange, loop) and `muselab play WORK`.
+
+Every option defaults to None, i.e. left out of the recipe, so the recipe owns every default; the help texts
+read the defaults and the accepted names from the recipes and the music tables.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import get_args
 
 import typer
 
-from muselab.cli.common import console, fail, print_works, run_job, studio
+from muselab.cli.common import JSON, OUT, console, fail, print_json, print_works, run_job, studio, work_ref
+from muselab.music.recipe import (
+    AudioFormat,
+    ComposeOptions,
+    ContinueRecipe,
+    Generator,
+    HarmonizeRecipe,
+    LoopRecipe,
+    MelodyRecipe,
+    Renderer,
+    SongRecipe,
+    TimeSignature,
+    Variation,
+    VaryRecipe,
+)
+from muselab.music.styles import MOOD_ALIASES, MOODS, STYLE_ALIASES, STYLES
+from muselab.music.theory import MODE_ALIASES, MODES, NOTE_NAMES
 
 compose_app = typer.Typer(help="Compose music: melodies, chords, songs; continue, harmonize, vary, arrange, loop a "
                                "MIDI. 作曲", no_args_is_help=True)
 
-FORMATS_HELP = "Audio formats to render: wav, ogg, mp3, flac (repeat the option; 'none' for MIDI only)."
+
+def _default(recipe, field: str) -> str:
+    return f" (default {recipe.model_fields[field].default})"
 
 
-def _render_options(formats: list[str] | None, renderer: str, soundfont: str | None, score: bool, pianoroll: bool,
-                    title: str, seed: int | None) -> dict:
-    chosen = ["wav", "ogg"] if not formats else ([] if formats == ["none"] else formats)
-    return {"audio_formats": chosen, "renderer": renderer, "soundfont": soundfont, "score": score,
+def _names(values) -> str:
+    return " ".join(str(v) for v in values)
+
+
+def _render_options(formats: list[str] | None, renderer: str | None, soundfont: str | None, score: bool | None,
+                    pianoroll: bool | None, title: str | None, seed: int | None) -> dict:
+    audio = None if not formats else ([] if formats == ["none"] else formats)
+    return {"audio_formats": audio, "renderer": renderer, "soundfont": soundfont, "score": score,
             "pianoroll": pianoroll, "title": title, "seed": seed}
 
 
-def _input_work(ref: str, what: str) -> str:
-    """A MIDI file path is kept in the library first; anything else is taken as a Work id."""
-    path = Path(ref).expanduser()
-    if path.is_file():
-        work = studio().upload(path, path.name, media_type="audio/midi", title=path.stem)
-        return work.id
-    from muselab.errors import NotFound
-
-    try:
-        studio().library.get(ref)
-    except NotFound:
-        fail(f"{what}: {ref!r} is neither a MIDI file nor a Work id")
-    return ref
+def _midi(ref: str, option: str) -> str:
+    """A MIDI file (kept as audio/midi whatever its extension) or the id of a Work already in the library."""
+    return work_ref(ref, option, media_type="audio/midi")
 
 
-def _finish(task: str, recipe: dict, out: Path | None, json_output: bool) -> None:
-    run_job(task, recipe, json_output=json_output, out=out, summary=_summary)
-
-
-def _summary(works: list[dict], out: Path | None) -> None:
+def summarize(works: list[dict], out: Path | None) -> None:
+    """Each Work's line, then for each MIDI its key, tempo, chords and how its audio came out."""
     print_works(works, out)
     for w in (w for w in works if w["kind"] == "midi"):
         meta = (w.get("meta") or {})
@@ -57,115 +70,124 @@ def _summary(works: list[dict], out: Path | None) -> None:
                           f"peak {meta.get('peak_dbfs')} dBFS, {meta.get('loudness_lufs')} LUFS")
 
 
-# Options shared by several commands (Typer needs them per command; these keep the defaults in one place).
-Out = typer.Option(None, "--out", "-o", help="Copy the files to this folder.")
-Json = typer.Option(False, "--json", help="Print machine-readable output.")
+# Options shared by several commands (Typer needs them per command; these keep them in one place).
 Seed = typer.Option(None, help="Seed (random when left out); the same recipe and seed give the same music.")
-Formats = typer.Option(None, "--format", "-f", help=FORMATS_HELP)
-Renderer = typer.Option("auto", help="auto | fluidsynth | tinysoundfont")
+Formats = typer.Option(None, "--format", "-f", help=f"Audio formats to render: {_names(get_args(AudioFormat))} "
+                       "(repeat the option; 'none' for MIDI only)" + _default(SongRecipe, "audio_formats"))
+RendererOpt = typer.Option(None, "--renderer", help=_names(get_args(Renderer)) + _default(SongRecipe, "renderer"))
 Soundfont = typer.Option(None, help="A General MIDI .sf2 file (default: FluidR3_GM, then TimGM6mb).")
-Score = typer.Option(True, "--score/--no-score", help="Write the MusicXML score.")
-Roll = typer.Option(True, "--pianoroll/--no-pianoroll", help="Draw the piano roll.")
-Title = typer.Option("", help="Title (any language).")
-Key = typer.Option("C", help="Tonic: C C# Db D Eb E F F# Gb G Ab A Bb B.")
-Mode = typer.Option(None, help="major minor dorian ... or 宫 商 角 徵 羽 (gong shang jue zhi yu).")
-Style = typer.Option("pop", help="pop ballad chorale classical folk chinese lofi march (or 流行 抒情 中国风 ...).")
-Mood = typer.Option("happy", help="happy sad calm energetic mysterious (or 欢快 忧伤 平静 激昂 神秘).")
+Score = typer.Option(None, "--score/--no-score", help="Write the MusicXML score" + _default(SongRecipe, "score"))
+Roll = typer.Option(None, "--pianoroll/--no-pianoroll", help="Draw the piano roll" + _default(SongRecipe, "pianoroll"))
+Title = typer.Option(None, help="Title (any language).")
+Key = typer.Option(None, help=f"Tonic: {_names(NOTE_NAMES)}" + _default(ComposeOptions, "key"))
+Mode = typer.Option(None, help=f"{_names(MODES)} (or {_names(a for a in MODE_ALIASES if len(a) == 1)}); "
+                    "default: from the mood.")
+Style = typer.Option(None, help=f"{_names(STYLES)} (or {_names(STYLE_ALIASES)})" + _default(ComposeOptions, "style"))
+Mood = typer.Option(None, help=f"{_names(MOODS)} (or {_names(MOOD_ALIASES)})" + _default(ComposeOptions, "mood"))
 Tempo = typer.Option(None, help="Beats per minute (30..240); default from style and mood.")
-TimeSig = typer.Option("4/4", "--time-signature", "-t", help="2/4 3/4 4/4 6/8")
+TimeSig = typer.Option(None, "--time-signature", "-t",
+                       help=_names(get_args(TimeSignature)) + _default(ComposeOptions, "time_signature"))
+Bars = typer.Option(None, help="Bars (default: the task's).")
+Candidates = typer.Option(None, "-n", "--n", help="Candidates" + _default(MelodyRecipe, "n"))
+Temperature = typer.Option(None, help="Learned generators: 0 = always the likeliest note, <1 safer, >1 bolder"
+                           + _default(MelodyRecipe, "temperature"))
+TopK = typer.Option(None, help="Learned generators: sample among the k likeliest, 0: all"
+                    + _default(MelodyRecipe, "top_k"))
 
 
 @compose_app.command()
 def song(key: str = Key, mode: str = Mode, style: str = Style, mood: str = Mood, tempo: int = Tempo,
-         time_signature: str = TimeSig, bars: int = typer.Option(16, help="Bars (2..128)."),
+         time_signature: str = TimeSig, bars: int = Bars,
          drums: bool = typer.Option(None, "--drums/--no-drums", help="Drum track (default: the style's)."),
          melody_instrument: str = typer.Option(None, help="e.g. piano, flute, dizi 笛子, erhu 二胡."),
          accompaniment_instrument: str = typer.Option(None, help="e.g. guzheng 古筝, strings, piano."),
          bass_instrument: str = typer.Option(None, help="e.g. cello, electric_bass."),
-         formats: list[str] = Formats, renderer: str = Renderer, soundfont: str = Soundfont, score: bool = Score,
-         pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = Out, json_output: bool = Json):
+         formats: list[str] = Formats, renderer: str = RendererOpt, soundfont: str = Soundfont, score: bool = Score,
+         pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = OUT, json_output: bool = JSON):
     """An arranged piece: melody, counter-line, accompaniment, bass and drums."""
     recipe = {"key": key, "mode": mode, "style": style, "mood": mood, "tempo": tempo,
               "time_signature": time_signature, "bars": bars, "drums": drums, "melody_instrument": melody_instrument,
               "accompaniment_instrument": accompaniment_instrument, "bass_instrument": bass_instrument}
-    _finish("music.song", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed), out,
-            json_output)
+    run_job("music.song", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
+            json_output=json_output, out=out, summary=summarize)
 
 
 @compose_app.command()
 def melody(key: str = Key, mode: str = Mode, style: str = Style, mood: str = Mood, tempo: int = Tempo,
-           time_signature: str = TimeSig, bars: int = typer.Option(8, help="Bars (2..128)."),
-           generator: str = typer.Option("theory", help="theory | markov | neural"),
-           n: int = typer.Option(1, help="Candidates (1..8)."),
-           temperature: float = typer.Option(1.0, help="Learned generators: <1 safer, >1 bolder."),
-           top_k: int = typer.Option(0, help="Learned generators: sample among the k likeliest (0: all)."),
+           time_signature: str = TimeSig, bars: int = Bars,
+           generator: str = typer.Option(None, help=_names(get_args(Generator)) + _default(MelodyRecipe, "generator")),
+           n: int = Candidates, temperature: float = Temperature, top_k: int = TopK,
            instrument: str = typer.Option(None, help="Melody instrument."),
-           formats: list[str] = Formats, renderer: str = Renderer, soundfont: str = Soundfont, score: bool = Score,
-           pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = Out, json_output: bool = Json):
+           formats: list[str] = Formats, renderer: str = RendererOpt, soundfont: str = Soundfont, score: bool = Score,
+           pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = OUT, json_output: bool = JSON):
     """A melody (with the chords it implies)."""
     recipe = {"key": key, "mode": mode, "style": style, "mood": mood, "tempo": tempo,
               "time_signature": time_signature, "bars": bars, "generator": generator, "n": n,
               "temperature": temperature, "top_k": top_k, "instrument": instrument}
-    _finish("music.melody", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed), out,
-            json_output)
+    run_job("music.melody", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
+            json_output=json_output, out=out, summary=summarize)
 
 
 @compose_app.command()
 def chords(key: str = Key, mode: str = Mode, style: str = Style, mood: str = Mood, tempo: int = Tempo,
-           time_signature: str = TimeSig, bars: int = typer.Option(8, help="Bars (2..128)."),
+           time_signature: str = TimeSig, bars: int = Bars,
            instrument: str = typer.Option(None, help="Chord instrument."),
-           formats: list[str] = Formats, renderer: str = Renderer, soundfont: str = Soundfont, score: bool = Score,
-           pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = Out, json_output: bool = Json):
+           formats: list[str] = Formats, renderer: str = RendererOpt, soundfont: str = Soundfont, score: bool = Score,
+           pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = OUT, json_output: bool = JSON):
     """A chord progression to play over (the style's accompaniment and bass)."""
     recipe = {"key": key, "mode": mode, "style": style, "mood": mood, "tempo": tempo,
               "time_signature": time_signature, "bars": bars, "instrument": instrument}
-    _finish("music.chords", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed), out,
-            json_output)
+    run_job("music.chords", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
+            json_output=json_output, out=out, summary=summarize)
 
 
 @compose_app.command(name="continue")
 def continue_(primer: str = typer.Argument(..., help="A MIDI file, or the Work id of one."),
-              bars: int = typer.Option(8, help="Bars to add (1..64)."),
-              generator: str = typer.Option("neural", help="neural | markov"),
-              n: int = typer.Option(1, help="Candidates (1..8)."), temperature: float = typer.Option(1.0),
-              top_k: int = typer.Option(0), corpus_style: str = typer.Option("europe", "--corpus-style",
-                                                                           help="europe | han (Chinese songs)"),
-              formats: list[str] = Formats, renderer: str = Renderer, soundfont: str = Soundfont,
-              score: bool = Score, pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = Out,
-              json_output: bool = Json):
+              bars: int = typer.Option(None, help="Bars to add" + _default(ContinueRecipe, "bars") + "."),
+              generator: str = typer.Option(None, help=_names(get_args(ContinueRecipe.model_fields["generator"]
+                                                                       .annotation))
+                                            + _default(ContinueRecipe, "generator")),
+              n: int = Candidates, temperature: float = Temperature, top_k: int = TopK,
+              corpus_style: str = typer.Option(None, "--corpus-style", help="europe | han (Chinese songs)"
+                                               + _default(ContinueRecipe, "style")),
+              formats: list[str] = Formats, renderer: str = RendererOpt, soundfont: str = Soundfont,
+              score: bool = Score, pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = OUT,
+              json_output: bool = JSON):
     """Continue a melody with a learned model."""
-    recipe = {"primer_work_id": _input_work(primer, "primer"), "bars": bars, "generator": generator, "n": n,
+    recipe = {"primer_work_id": _midi(primer, "primer"), "bars": bars, "generator": generator, "n": n,
               "temperature": temperature, "top_k": top_k, "style": corpus_style}
-    _finish("music.continue", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
-            out, json_output)
+    run_job("music.continue", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
+            json_output=json_output, out=out, summary=summarize)
 
 
 @compose_app.command()
 def harmonize(melody_file: str = typer.Argument(..., metavar="MELODY", help="A MIDI file, or the Work id of one."),
               key: str = typer.Option(None, help="Tonic (default: detected)."),
               mode: str = typer.Option(None, help="Mode (default: detected)."),
-              chords_per_bar: int = typer.Option(1, help="1 or 2."), style: str = Style,
-              drums: bool = typer.Option(False, "--drums/--no-drums"),
-              formats: list[str] = Formats, renderer: str = Renderer, soundfont: str = Soundfont,
-              score: bool = Score, pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = Out,
-              json_output: bool = Json):
+              chords_per_bar: int = typer.Option(None, help="1 or 2" + _default(HarmonizeRecipe, "chords_per_bar")),
+              style: str = Style,
+              drums: bool = typer.Option(None, "--drums/--no-drums",
+                                         help="Drum track" + _default(HarmonizeRecipe, "drums")),
+              formats: list[str] = Formats, renderer: str = RendererOpt, soundfont: str = Soundfont,
+              score: bool = Score, pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = OUT,
+              json_output: bool = JSON):
     """Chords for a melody, arranged in a style."""
-    recipe = {"melody_work_id": _input_work(melody_file, "melody"), "key": key, "mode": mode,
+    recipe = {"melody_work_id": _midi(melody_file, "melody"), "key": key, "mode": mode,
               "chords_per_bar": chords_per_bar, "style": style, "drums": drums}
-    _finish("music.harmonize", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
-            out, json_output)
+    run_job("music.harmonize", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
+            json_output=json_output, out=out, summary=summarize)
 
 
 @compose_app.command()
 def vary(melody_file: str = typer.Argument(..., metavar="MELODY", help="A MIDI file, or the Work id of one."),
-         operation: str = typer.Option("transpose", help="transpose invert retrograde rhythm augment diminish"),
-         semitones: int = typer.Option(0, help="transpose: semitones (-24..24)."),
-         formats: list[str] = Formats, renderer: str = Renderer, soundfont: str = Soundfont, score: bool = Score,
-         pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = Out, json_output: bool = Json):
+         operation: str = typer.Option(None, help=_names(get_args(Variation)) + _default(VaryRecipe, "operation")),
+         semitones: int = typer.Option(None, help="transpose: semitones (-24..24)" + _default(VaryRecipe, "semitones")),
+         formats: list[str] = Formats, renderer: str = RendererOpt, soundfont: str = Soundfont, score: bool = Score,
+         pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = OUT, json_output: bool = JSON):
     """A variation of a melody."""
-    recipe = {"melody_work_id": _input_work(melody_file, "melody"), "operation": operation, "semitones": semitones}
-    _finish("music.vary", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed), out,
-            json_output)
+    recipe = {"melody_work_id": _midi(melody_file, "melody"), "operation": operation, "semitones": semitones}
+    run_job("music.vary", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
+            json_output=json_output, out=out, summary=summarize)
 
 
 @compose_app.command()
@@ -173,8 +195,8 @@ def arrange(piece: str = typer.Argument(..., help="A MIDI file, or the Work id o
             instrument: list[str] = typer.Option(None, help="TRACK=INSTRUMENT, e.g. Melody=erhu or 2=古筝 (repeat)."),
             style: str = typer.Option(None, help="Re-arrange the melody in this style."),
             tempo: int = Tempo,
-            formats: list[str] = Formats, renderer: str = Renderer, soundfont: str = Soundfont, score: bool = Score,
-            pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = Out, json_output: bool = Json):
+            formats: list[str] = Formats, renderer: str = RendererOpt, soundfont: str = Soundfont, score: bool = Score,
+            pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = OUT, json_output: bool = JSON):
     """Change a piece's instruments, or re-arrange it in another style."""
     mapping = {}
     for item in instrument or []:
@@ -182,22 +204,23 @@ def arrange(piece: str = typer.Argument(..., help="A MIDI file, or the Work id o
         if not sep:
             fail(f"instrument: {item!r} is not TRACK=INSTRUMENT (e.g. Melody=erhu)")
         mapping[track.strip()] = name.strip()
-    recipe = {"work_id": _input_work(piece, "piece"), "instruments": mapping, "style": style, "tempo": tempo}
-    _finish("music.arrange", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed), out,
-            json_output)
+    recipe = {"work_id": _midi(piece, "piece"), "instruments": mapping or None, "style": style, "tempo": tempo}
+    run_job("music.arrange", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
+            json_output=json_output, out=out, summary=summarize)
 
 
 @compose_app.command()
 def loop(piece: str = typer.Argument(..., help="A MIDI file, or the Work id of one."),
          seconds: float = typer.Option(..., "--seconds", "-s", help="Target duration (2..1800 s)."),
-         max_tempo_change: float = typer.Option(0.08, help="Largest tempo nudge to fit whole repeats."),
-         formats: list[str] = Formats, renderer: str = Renderer, soundfont: str = Soundfont, score: bool = Score,
-         pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = Out, json_output: bool = Json):
+         max_tempo_change: float = typer.Option(None, help="Largest tempo nudge to fit whole repeats"
+                                                + _default(LoopRecipe, "max_tempo_change") + "."),
+         formats: list[str] = Formats, renderer: str = RendererOpt, soundfont: str = Soundfont, score: bool = Score,
+         pianoroll: bool = Roll, title: str = Title, seed: int = Seed, out: Path = OUT, json_output: bool = JSON):
     """Loop a piece to a target duration (for a video)."""
-    recipe = {"work_id": _input_work(piece, "piece"), "duration_seconds": seconds,
+    recipe = {"work_id": _midi(piece, "piece"), "duration_seconds": seconds,
               "max_tempo_change": max_tempo_change}
-    _finish("music.loop", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed), out,
-            json_output)
+    run_job("music.loop", recipe | _render_options(formats, renderer, soundfont, score, pianoroll, title, seed),
+            json_output=json_output, out=out, summary=summarize)
 
 
 PLAYERS = [["paplay"], ["aplay", "-q"], ["ffplay", "-nodisp", "-autoexit", "-loglevel", "quiet"], ["play", "-q"]]
@@ -220,7 +243,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command(help="Play a Work's audio (a MIDI Work plays its rendered audio); without an audio device, "
                       "say where the file is.")
-    def play(work_id: str = typer.Argument(..., metavar="WORK"), json_output: bool = Json):
+    def play(work_id: str = typer.Argument(..., metavar="WORK"), json_output: bool = JSON):
         from muselab.errors import NotFound
 
         s = studio()
@@ -239,7 +262,7 @@ def register(app: typer.Typer) -> None:
         path = s.library.blobs.path(audio.sha256)
         player = audio_player()
         if json_output:
-            print(json.dumps({"work": audio.id, "path": str(path), "played": player is not None}))
+            print_json({"work": audio.id, "path": str(path), "played": player is not None})
         if player is None:
             if not json_output:
                 console.print(f"no audio device here; the audio is at {path}")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from muselab.cli.common import console, fail, print_json, print_works, run_job, studio
+from muselab.cli.common import JSON, OUT, console, fail, print_json, print_works, run_job, studio, upload
 from muselab.cli.models import models_app
-
-SAMPLING_HELP = "Sampling (see docs/writing.md)"
+from muselab.text.sampling import SamplingFields
 
 
 def _read_story(path: Path | None, memory: str | None, author_note: str | None,
@@ -40,6 +41,7 @@ def _read_story(path: Path | None, memory: str | None, author_note: str | None,
 
 
 def _make_form_command(form_name: str, needs_text: bool, help_text: str):
+    # every option defaults to None (left out), so the recipe and the form own every default
     def command(
         given: str | None = typer.Argument(
             None, metavar="FILE" if needs_text else "PROMPT",
@@ -52,60 +54,55 @@ def _make_form_command(form_name: str, needs_text: bool, help_text: str):
         min_p: float | None = typer.Option(None, "--min-p", help="Drop tokens below min_p x the best (0 = off)."),
         repetition_penalty: float | None = typer.Option(None, "--repetition-penalty", help="1 = off."),
         max_tokens: int | None = typer.Option(None, "--max-tokens", help="Longest answer in tokens."),
-        n: int = typer.Option(1, "--n", "-n", min=1, max=8, help="Candidates written at once."),
+        n: int | None = typer.Option(None, "--n", "-n", help="Candidates written at once (1-8; default 1)."),
         seed: int | None = typer.Option(None, help="Seed (random when left out; recorded either way)."),
         stop: list[str] = typer.Option([], "--stop", help="Stop before this string (repeatable)."),
-        alternatives: int = typer.Option(0, "--alternatives", min=0, max=20,
-                                         help="Keep the N likeliest alternatives of every token."),
-        language: str = typer.Option("auto", help="auto, zh or en."),
-        mode: str = typer.Option("chat", help="chat, or complete (raw continuation, for base models)."),
-        genre: str = typer.Option("", help="Genre (story, lyrics, script)."),
-        characters: str = typer.Option("", help="Characters (story, script)."),
-        setting: str = typer.Option("", help="Setting (story, script)."),
-        length: str = typer.Option("", help="short, medium or long."),
-        tone: str = typer.Option("", help="Tone (e.g. warm, playful, 豪放)."),
-        style: str = typer.Option("", help="Style."),
-        audience: str = typer.Option("", help="Audience (copy, news)."),
-        poem_form: str = typer.Option("五言绝句", "--poem-form", help="五言绝句 七言绝句 五言律诗 七言律诗."),
-        form_check: str = typer.Option("regenerate", "--form-check", help="regenerate, flag or off (classical poems)."),
-        target_language: str = typer.Option("", "--to", help="translate: zh or en."),
+        alternatives: int | None = typer.Option(None, "--alternatives",
+                                                help="Keep the N likeliest alternatives of every token (0-20)."),
+        language: str | None = typer.Option(None, help="auto (default), zh or en."),
+        mode: str | None = typer.Option(None, help="chat (default), or complete (raw continuation, base models)."),
+        genre: str | None = typer.Option(None, help="Genre (story, lyrics, script)."),
+        characters: str | None = typer.Option(None, help="Characters (story, script)."),
+        setting: str | None = typer.Option(None, help="Setting (story, script)."),
+        length: str | None = typer.Option(None, help="short, medium or long."),
+        tone: str | None = typer.Option(None, help="Tone (e.g. warm, playful, 豪放)."),
+        style: str | None = typer.Option(None, help="Style."),
+        audience: str | None = typer.Option(None, help="Audience (copy, news)."),
+        poem_form: str | None = typer.Option(None, "--poem-form",
+                                             help="五言绝句 (default) 七言绝句 五言律诗 七言律诗."),
+        form_check: str | None = typer.Option(None, "--form-check",
+                                              help="regenerate (default), flag or off (classical poems)."),
+        target_language: str | None = typer.Option(None, "--to", help="translate: zh or en (default: the other)."),
         story: Path | None = typer.Option(None, "--story", exists=True, dir_okay=False,
-                                             help="JSON with memory, author_note, author_note_depth, lorebook..."),
+                                          help="JSON with memory, author_note, author_note_depth, lorebook..."),
         memory: str | None = typer.Option(None, help="Story memory (always in context)."),
         author_note: str | None = typer.Option(None, "--author-note", help="Author's note (near the end)."),
         lorebook: Path | None = typer.Option(None, "--lorebook", exists=True, dir_okay=False,
-                                                help="Lorebook JSON (Muselab or SillyTavern format)."),
+                                             help="Lorebook JSON (Muselab or SillyTavern format)."),
         stream: bool = typer.Option(False, "--stream", help="Print the text as it is written (n=1)."),
-        out: Path | None = typer.Option(None, "--out", "-o", help="Also copy the texts into this folder."),
-        json_output: bool = typer.Option(False, "--json", help="Print machine-readable output."),
+        out: Path | None = OUT,
+        json_output: bool = JSON,
     ):
-        recipe: dict = {"form": form_name, "n": n, "language": language, "mode": mode, "genre": genre,
-                        "characters": characters, "setting": setting, "length": length, "tone": tone, "style": style,
-                        "audience": audience, "poem_form": poem_form, "form_check": form_check,
-                        "target_language": target_language, "stop": stop, "top_logprobs": alternatives}
-        for key, value in {"model": model, "temperature": temperature, "top_p": top_p, "top_k": top_k,
-                           "min_p": min_p, "repetition_penalty": repetition_penalty, "max_tokens": max_tokens,
-                           "seed": seed}.items():
-            if value is not None:
-                recipe[key] = value
+        recipe: dict = {
+            "form": form_name, "model": model, "temperature": temperature, "top_p": top_p, "top_k": top_k,
+            "min_p": min_p, "repetition_penalty": repetition_penalty, "max_tokens": max_tokens, "n": n, "seed": seed,
+            "stop": stop or None, "top_logprobs": alternatives, "language": language, "mode": mode, "genre": genre,
+            "characters": characters, "setting": setting, "length": length, "tone": tone, "style": style,
+            "audience": audience, "poem_form": poem_form, "form_check": form_check,
+            "target_language": target_language, "story": _read_story(story, memory, author_note, lorebook),
+        }
         if needs_text or mode == "complete":
             if given is None:
                 fail(f"give the text to work on: muselab write {form_name} FILE (or '-' for stdin)")
             if given == "-":
                 recipe["text"] = sys.stdin.read()
             else:
-                path = Path(given)
-                if not path.is_file():
-                    fail(f"no such file: {given} (write {form_name} works on a text file)")
-                work = studio().upload(path, path.name)  # kept, so the new texts link back to it
-                recipe["text_work"] = work.id
-            recipe["prompt"] = prompt or ""
+                recipe["text_work_id"] = upload(Path(given), "FILE")  # kept, so the new texts link back to it
+            recipe["prompt"] = prompt
         else:
-            recipe["prompt"] = " ".join(x for x in (given, prompt) if x)
-        story_dict = _read_story(story, memory, author_note, lorebook)
-        if story_dict:
-            recipe["story"] = story_dict
-        streaming = stream and n == 1 and not json_output
+            recipe["prompt"] = " ".join(x for x in (given, prompt) if x) or None
+        one = (n if n is not None else SamplingFields.model_fields["n"].default) == 1
+        streaming = stream and one and not json_output
 
         def summary(works: list[dict], out: Path | None) -> None:
             for w in works:
@@ -143,91 +140,80 @@ def register(app: typer.Typer) -> None:
             write.command("copy", help=help_text, hidden=True)(_make_form_command(name, False, help_text))
 
     @write.command("forms", help="List the forms (built-in and yours).")
-    def list_forms(json_output: bool = typer.Option(False, "--json")):
-        data = [f.public() for f in load_forms().values()]
-        if json_output:
-            print_json(data)
-            return
-        for f in data:
-            console.print(f"[bold]{f['name']:<15}[/] {f['title']['en']} · {f['title']['zh']}  [dim]{f['source']}[/]")
+    def list_forms(json_output: bool = JSON):
+        _show([f.public() for f in load_forms().values()], json_output,
+              lambda f: f"[bold]{f['name']:<15}[/] {f['title']['en']} · {f['title']['zh']}  [dim]{f['source']}[/]")
 
     app.add_typer(write, name="write")
+    _register_models(models_app)  # `muselab models …`, shared with the trained models of the training studio
 
-    models = models_app  # `muselab models …`, shared with the trained models of the training studio
 
-    def _registry():
-        from muselab.models import Registry
+def _show(result: dict | list[dict], json_output: bool, line: Callable[[dict], str]) -> None:
+    """A command's result as JSON, or as one line per item."""
+    if json_output:
+        print_json(result)
+        return
+    for item in result if isinstance(result, list) else [result]:
+        console.print(line(item))
 
-        return Registry(studio().settings.models_dir)
 
+def _registry():
+    from muselab.models import Registry
+
+    return Registry(studio().settings.models_dir)
+
+
+def _on_registry(action: Callable[[Any], dict], json_output: bool, said: Callable[[dict], str]) -> None:
+    """Run one change or check on the model registry; print its result as JSON or as one line. A ModelError
+    (unknown name, bad file, hash mismatch) exits with its message."""
+    from muselab.models import ModelError
+
+    try:
+        result = action(_registry())
+    except ModelError as e:
+        fail(str(e))
+    _show(result, json_output, said)
+
+
+def _register_models(models: typer.Typer) -> None:
     @models.command("ls", help="List models and whether they are available.")
-    def models_ls(json_output: bool = typer.Option(False, "--json")):
-        items = [m.public() for m in _registry().list()]
-        if json_output:
-            print_json(items)
-            return
-        for m in items:
+    def models_ls(json_output: bool = JSON):
+        def line(m: dict) -> str:
             state = "[green]ready[/]" if m["available"] else f"[red]missing[/] ({m['install']})"
             where = m["path"] or m["base_url"] or ""
-            console.print(f"[bold]{m['name']:<30}[/] {m['kind']:<8} {state}  {m['title']}  [dim]{where}[/]")
+            return f"[bold]{m['name']:<30}[/] {m['kind']:<8} {state}  {m['title']}  [dim]{where}[/]"
+
+        _show([m.public() for m in _registry().list()], json_output, line)
 
     @models.command("add", help="Register a GGUF file (hashed now, verified before each first load).")
     def models_add(path: Path = typer.Argument(..., exists=True, dir_okay=False),
                    name: str | None = typer.Option(None, help="Name to use (default: from the file name)."),
                    license: str = typer.Option("", help="The model's license, to show with it."),
-                   json_output: bool = typer.Option(False, "--json")):
-        from muselab.models import ModelError
-
-        try:
-            info = _registry().add_file(path, name=name, license=license)
-        except ModelError as e:
-            fail(str(e))
-        if json_output:
-            print_json(info.public())
-        else:
-            console.print(f"[green]✓[/] added {info.name} ({info.title}, sha256 {info.sha256[:12]}…)")
+                   json_output: bool = JSON):
+        _on_registry(lambda r: r.add_file(path, name=name, license=license).public(), json_output,
+                     lambda m: f"[green]✓[/] added {m['name']} ({m['title']}, sha256 {m['sha256'][:12]}…)")
 
     @models.command("remote", help="Register an OpenAI-compatible server (Ollama, vLLM, llama.cpp server, OpenAI).")
     def models_remote(name: str, base_url: str, model: str,
                       api_key_env: str | None = typer.Option(None, help="Environment variable holding the key."),
                       context_length: int | None = typer.Option(None, help="The model's window in tokens."),
-                      json_output: bool = typer.Option(False, "--json")):
-        from muselab.models import ModelError
-
-        try:
-            info = _registry().add_remote(name, base_url, model, api_key_env=api_key_env,
-                                          context_length=context_length)
-        except ModelError as e:
-            fail(str(e))
-        if json_output:
-            print_json(info.public())
-        else:
-            console.print(f"[green]✓[/] added remote {info.name}: {info.title}")
+                      json_output: bool = JSON):
+        _on_registry(lambda r: r.add_remote(name, base_url, model, api_key_env=api_key_env,
+                                            context_length=context_length).public(), json_output,
+                     lambda m: f"[green]✓[/] added remote {m['name']}: {m['title']}")
 
     @models.command("rm", help="Forget a user-added model or remote (the file itself is left alone).")
-    def models_rm(name: str, json_output: bool = typer.Option(False, "--json")):
-        from muselab.models import ModelError
+    def models_rm(name: str, json_output: bool = JSON):
+        def remove(registry) -> dict:
+            registry.remove(name)
+            return {"removed": name}
 
-        try:
-            _registry().remove(name)
-        except ModelError as e:
-            fail(str(e))
-        if json_output:
-            print_json({"removed": name})
-        else:
-            console.print(f"[green]✓[/] removed {name}")
+        _on_registry(remove, json_output, lambda r: f"[green]✓[/] removed {r['removed']}")
 
     @models.command("verify", help="Join (if needed) and re-hash a local model against its recorded SHA-256.")
     def models_verify(name: str = typer.Argument(None, help="Model name (default: the default model)."),
-                      json_output: bool = typer.Option(False, "--json")):
-        from muselab.models import DEFAULT_MODEL, ModelError
+                      json_output: bool = JSON):
+        from muselab.models import DEFAULT_MODEL
 
-        try:
-            result = _registry().verify(name or DEFAULT_MODEL)
-        except ModelError as e:
-            fail(str(e))
-        if json_output:
-            print_json(result)
-        else:
-            console.print(f"[green]✓[/] {result['name']}: SHA-256 {result['sha256']} matches ({result['path']})")
-
+        _on_registry(lambda r: r.verify(name or DEFAULT_MODEL), json_output,
+                     lambda v: f"[green]✓[/] {v['name']}: SHA-256 {v['sha256']} matches ({v['path']})")

@@ -11,16 +11,7 @@ import random
 from pathlib import Path
 
 from muselab.engines import Context, EngineError, Output
-from muselab.music.composer import (
-    MOODS,
-    STYLES,
-    SongOptions,
-    compose,
-    compose_melody,
-    default_mode,
-    instrument_program,
-    plan_piece,
-)
+from muselab.music.composer import SongOptions, compose, compose_melody, plan_piece
 from muselab.music.recipe import (
     ArrangeRecipe,
     ChordsRecipe,
@@ -33,6 +24,7 @@ from muselab.music.recipe import (
     VaryRecipe,
 )
 from muselab.music.score import Piece, Track
+from muselab.music.styles import MOODS, STYLES, default_mode, instrument_program
 from muselab.music.theory import NOTE_NAMES, Scale, bar_beats, key_pc
 
 MUSICXML = "application/vnd.recordare.musicxml+xml"

@@ -80,11 +80,15 @@ class MarkovModel:
         for _ in range(steps):
             want = DURATION_IDS if VOCAB[seq[-1]].startswith(("p", "rest")) else (allowed_pitches or PITCH_IDS)
             allowed = list(want) + ([EOS] if stop_at_eos and want is not DURATION_IDS else [])
-            weights = [self.prob(seq, t) ** (1.0 / max(temperature, 1e-3)) for t in allowed]
-            if top_k and top_k < len(allowed):
-                kth = sorted(weights, reverse=True)[top_k - 1]
-                weights = [w if w >= kth else 0.0 for w in weights]
-            token = rng.choices(allowed, weights=weights)[0]
+            probs = [self.prob(seq, t) for t in allowed]
+            if temperature == 0:  # greedy: always the likeliest token
+                token = allowed[probs.index(max(probs))]
+            else:
+                weights = [p ** (1.0 / max(temperature, 1e-3)) for p in probs]
+                if top_k and top_k < len(allowed):
+                    kth = sorted(weights, reverse=True)[top_k - 1]
+                    weights = [w if w >= kth else 0.0 for w in weights]
+                token = rng.choices(allowed, weights=weights)[0]
             if token == EOS:
                 break
             seq.append(token)

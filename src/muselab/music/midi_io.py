@@ -127,7 +127,8 @@ def read_midi(path: Path, field: str = "primer_work_id", max_notes: int = 20_000
     try:
         pm = pretty_midi.PrettyMIDI(str(path))
     except Exception as exc:  # mido/pretty_midi raise many kinds on corrupt files
-        raise EngineError(f"{field}: the MIDI file is corrupt and cannot be read ({type(exc).__name__}: {exc})") from None
+        raise EngineError(f"{field}: the MIDI file is corrupt and cannot be read "
+                          f"({type(exc).__name__}: {exc})") from None
     notes_total = sum(len(i.notes) for i in pm.instruments)
     if notes_total == 0:
         raise EngineError(f"{field}: the MIDI file has no notes; give a MIDI file with at least one note")

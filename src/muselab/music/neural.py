@@ -104,12 +104,15 @@ def _sample(model, context, rng, temperature, top_k, steps, stop_at_eos, allowed
     for _ in range(steps):
         want = DURATION_IDS if VOCAB[previous].startswith(("p", "rest")) else (allowed_pitches or PITCH_IDS)
         allowed = list(want) + ([EOS] if stop_at_eos and want is not DURATION_IDS else [])
-        scores = last[allowed] / max(temperature, 1e-3)
-        if top_k and top_k < len(allowed):
-            kth = torch.topk(scores, top_k).values[-1]
-            scores = torch.where(scores < kth, torch.tensor(-math.inf), scores)
-        probs = torch.softmax(scores, dim=-1).tolist()
-        token = rng.choices(allowed, weights=probs)[0]
+        if temperature == 0:  # greedy: always the likeliest token
+            token = allowed[int(torch.argmax(last[allowed]))]
+        else:
+            scores = last[allowed] / max(temperature, 1e-3)
+            if top_k and top_k < len(allowed):
+                kth = torch.topk(scores, top_k).values[-1]
+                scores = torch.where(scores < kth, torch.tensor(-math.inf), scores)
+            probs = torch.softmax(scores, dim=-1).tolist()
+            token = rng.choices(allowed, weights=probs)[0]
         if token == EOS:
             break
         out.append(token)

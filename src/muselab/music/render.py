@@ -298,7 +298,7 @@ def master(audio: np.ndarray, midi_seconds: float, rate: int = SAMPLE_RATE,
     head = max(0, len(out) - fade)
     kept_peak, boundary = 0.0, 0
     ends = [s for s, _ in meter.chunk_peaks[1:]] + [meter.samples]
-    for (_, chunk_peak), chunk_end in zip(meter.chunk_peaks, ends):
+    for (_, chunk_peak), chunk_end in zip(meter.chunk_peaks, ends, strict=True):
         if chunk_end > head:
             break
         kept_peak, boundary = max(kept_peak, chunk_peak), chunk_end

@@ -59,7 +59,8 @@ def main() -> None:
         cads = ", ".join(c["cadence"] for c in cadences(piece))
         info = rendered.info
         print(f"| {name} | {key} {mode}, {piece.tempo:g} bpm | {chords} | {counts} | {cads} | "
-              f"{piece.duration_seconds:.2f} | {info['duration']:.2f} | {info['peak_dbfs']} | {info['loudness_lufs']} | "
+              f"{piece.duration_seconds:.2f} | {info['duration']:.2f} | {info['peak_dbfs']} | "
+              f"{info['loudness_lufs']} | "
               f"{spectral_centroid(audio, rate):.0f} | {info['renderer']} |")
         if args.images:
             args.images.mkdir(parents=True, exist_ok=True)

@@ -227,7 +227,7 @@ def estimate_key(pitches_durations: list[tuple[int, float]]) -> tuple[int, str]:
 
     def corr(xs: list[float], ys: list[float]) -> float:
         mx, my = sum(xs) / 12, sum(ys) / 12
-        num = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+        num = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
         den = (sum((x - mx) ** 2 for x in xs) * sum((y - my) ** 2 for y in ys)) ** 0.5
         return num / den if den else 0.0
 

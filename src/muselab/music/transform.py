@@ -6,17 +6,15 @@ import math
 import random
 
 from muselab.music.composer import (
-    MOODS,
-    STYLES,
     Plan,
     compose_accompaniment,
     compose_bass,
     compose_counter,
     compose_drums,
-    instrument_program,
     phrase_layout,
 )
 from muselab.music.score import ChordSpan, Note, Piece, Track
+from muselab.music.styles import MOODS, STYLES, instrument_program
 from muselab.music.theory import Scale, bar_beats
 
 

@@ -33,8 +33,11 @@ def language_models(models_dir: Path, library: Library) -> list[dict]:
 
 
 def sampling_defaults() -> dict[str, dict]:
-    """Each sampling control with its default and help text (the page builds its controls from these)."""
+    """Each sampling control with its default, help text and range (the page builds its controls from these)."""
     from muselab.text.sampling import SamplingFields
 
-    return {name: {"default": f.default if name != "stop" else [], "help": f.description}
+    schema = SamplingFields.model_json_schema()["properties"]
+    limits = {"min": ("minimum", "exclusiveMinimum"), "max": ("maximum", "exclusiveMaximum")}
+    return {name: {"default": f.default if name != "stop" else [], "help": f.description,
+                   **{end: schema[name][key] for end, keys in limits.items() for key in keys if key in schema[name]}}
             for name, f in SamplingFields.model_fields.items()}

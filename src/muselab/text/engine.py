@@ -27,12 +27,12 @@ TRIMMABLE = {"continue"}
 
 
 def _input_text(recipe: WriteRecipe, ctx: Context) -> str:
-    if recipe.text_work:
-        path = ctx.input_path(recipe.text_work)
+    if recipe.text_work_id:
+        path = ctx.input_path(recipe.text_work_id)
         try:
             return path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
-            raise EngineError(f"text_work {recipe.text_work!r} is not UTF-8 text; give a text Work") from None
+            raise EngineError(f"text_work_id {recipe.text_work_id!r} is not UTF-8 text; give a text Work") from None
     return recipe.text or ""
 
 
@@ -111,7 +111,8 @@ def _trained_backend(model: str | None, ctx: Context):
         raise EngineError(f"model: work {work.get('id')} is not a language model trained in Muselab "
                           f"(kind {work.get('kind')!r}, {work.get('media_type')!r})")
     try:
-        return trained.TrainedBackend(ctx.input_path(work["id"]), work.get("title") or model), trained.trained_info(work)
+        backend = trained.TrainedBackend(ctx.input_path(work["id"]), work.get("title") or model)
+        return backend, trained.trained_info(work)
     except BackendError as e:
         raise EngineError(f"model {model!r}: {e}") from None
 
@@ -149,7 +150,8 @@ def run(recipe: WriteRecipe, ctx: Context) -> list[Output]:
         raise EngineError(f"model {info.name!r}: {e}") from None
     outs = []
     title_base = form.title[lang]
-    subject = (recipe.prompt.strip() or text.strip()).splitlines()[0][:60] if (recipe.prompt.strip() or text.strip()) else ""
+    asked = recipe.prompt.strip() or text.strip()
+    subject = asked.splitlines()[0][:60] if asked else ""
     for c in cands:
         if not c.text.strip():
             continue
@@ -171,7 +173,7 @@ def run(recipe: WriteRecipe, ctx: Context) -> list[Output]:
             title += f" ({c.index + 1}/{sampling.n})"
         outs.append(Output(
             kind="text", media_type="text/plain; charset=utf-8", data=c.text.encode("utf-8"), title=title,
-            text=c.text, meta=meta, parents=[recipe.text_work] if recipe.text_work else [],
+            text=c.text, meta=meta, parents=[recipe.text_work_id] if recipe.text_work_id else [],
             tags=[form.name, lang], model=info.name, model_hash=info.sha256,
             filename=f"{form.name}-{c.index + 1}.txt",
         ))
@@ -226,8 +228,10 @@ def _generate(recipe: WriteRecipe, form: Form, backend, prompt: _Prompt, samplin
         for i in failing:
             previews[i] = ""
         ctx.progress(min(0.99, progress_state["tokens"] / max(1, total)),
-                     f"form check failed for {len(failing)} candidate(s); trying again ({attempt + 1}/{recipe.max_attempts})")
-        retry = Sampling(**{**sampling.__dict__, "n": len(failing), "seed": sampling.seed + 1000 * attempt + failing[0]})
+                     f"form check failed for {len(failing)} candidate(s); "
+                     f"trying again ({attempt + 1}/{recipe.max_attempts})")
+        retry = Sampling(**{**sampling.__dict__, "n": len(failing),
+                            "seed": sampling.seed + 1000 * attempt + failing[0]})
         # the backend seeds candidate j with retry.seed + j; map back to our indexes
         new, st = backend.generate(retry, prompt=prompt.raw, messages=prompt.messages, on_token=on_token_for(failing))
         stats.completion_tokens += st.completion_tokens

@@ -36,10 +36,11 @@ ALIASES = {
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 CLAUSE_END = re.compile(r"[，,。．.！!？?；;、\n]+")
 IGNORED = re.compile(r"[\s\"'“”‘’「」『』（）()【】\[\]：:…—\-*#>`_~]+")
-TITLE_LINE = re.compile(r"^\s*(#+\s*)?(《.*》|(题目|标题|title)\s*[:：].*|(作者|author|by)\s*[:：]?.*|[\[【(（].*[\]】)）])\s*$",
-                        re.IGNORECASE)
+TITLE_LINE = re.compile(r"^\s*(#+\s*)?(《.*》|(题目|标题|title)\s*[:：].*|(作者|author|by)\s*[:：]?.*"
+                        r"|[\[【(（].*[\]】)）])\s*$", re.IGNORECASE)
 
-AUTHOR_ROW = re.compile(r"^([\[【(（][\u4e00-\u9fff]{1,2}[\]】)）]\s*|[\u4e00-\u9fff]{1,2}\s*[·・]\s*)?[\u4e00-\u9fff]{2,4}$")
+AUTHOR_ROW = re.compile(r"^([\[【(（][\u4e00-\u9fff]{1,2}[\]】)）]\s*|[\u4e00-\u9fff]{1,2}\s*[·・]\s*)?"
+                        r"[\u4e00-\u9fff]{2,4}$")
 
 
 def canonical_form(name: str) -> str:

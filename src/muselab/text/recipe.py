@@ -20,6 +20,10 @@ LENGTHS = {
 }
 
 
+# former field name -> current one (recipes are stored with every Work and must keep validating)
+RENAMED = {"text_work": "text_work_id"}
+
+
 def detect_language(*texts: str | None) -> str:
     """zh when Chinese characters make up a noticeable part of the text, else en."""
     joined = "".join(t for t in texts if t)
@@ -36,10 +40,12 @@ class WriteRecipe(SamplingFields, Recipe):
     form: str = Field(default="free", description="story, poem, classical_poem, lyrics, script, ad_copy, slogan, news, "
                       "product, summary, continue, rewrite, expand, shorten, tone, translate, free, or a user form.")
     prompt: str = Field(default="", max_length=20000, description="What to write: an idea, a theme, instructions.")
-    text: str | None = Field(default=None, max_length=400000,
-                             description="The text to work on (continue, rewrite, expand, shorten, tone, translate, summary).")
-    text_work: str | None = Field(default=None, max_length=200, description="Or: id of a text Work to work on.")
-    language: Literal["auto", "zh", "en"] = Field(default="auto", description="Language of the instructions and answer.")
+    text: str | None = Field(
+        default=None, max_length=400000,
+        description="The text to work on (continue, rewrite, expand, shorten, tone, translate, summary).")
+    text_work_id: str | None = Field(default=None, max_length=200, description="Or: id of a text Work to work on.")
+    language: Literal["auto", "zh", "en"] = Field(default="auto",
+                                                  description="Language of the instructions and answer.")
     model: str | None = Field(default=None, max_length=200, description="Model name from `muselab models ls`.")
     mode: Literal["chat", "complete"] = Field(
         default="chat", description="chat: instructions to an instruct model; complete: raw continuation of the text "
@@ -62,6 +68,21 @@ class WriteRecipe(SamplingFields, Recipe):
     max_attempts: int = Field(default=4, ge=1, le=10, description="Tries per candidate when regenerating.")
     # story tools
     story: StoryProject | None = Field(default=None, description="Memory, author's note and lorebook for long work.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        """Recipes kept before a field was renamed still validate, restore and remix (under the new name)."""
+        if not isinstance(data, dict):
+            return data
+        renamed = dict(data)
+        for old, new in RENAMED.items():
+            if old in renamed:
+                value = renamed.pop(old)
+                if renamed.get(new) not in (None, value):
+                    raise ValueError(f"{old} is the former name of {new}: give only {new}")
+                renamed[new] = value
+        return renamed
 
     @model_validator(mode="before")
     @classmethod
@@ -96,11 +117,11 @@ class WriteRecipe(SamplingFields, Recipe):
         from muselab.text.forms import get_form
 
         form = get_form(self.form)
-        has_text = bool((self.text or "").strip()) or bool(self.text_work)
-        if self.text and self.text_work:
-            raise ValueError("give either text or text_work, not both")
+        has_text = bool((self.text or "").strip()) or bool(self.text_work_id)
+        if self.text and self.text_work_id:
+            raise ValueError("give either text or text_work_id, not both")
         if form.needs == "text" and not has_text:
-            raise ValueError(f"form {self.form!r} works on a given text: set text (or text_work)")
+            raise ValueError(f"form {self.form!r} works on a given text: set text (or text_work_id)")
         if form.needs == "prompt" and not self.prompt.strip() and not (self.mode == "complete" and has_text):
             raise ValueError(f"prompt must not be empty for form {self.form!r}: say what to write")
         if self.mode == "complete" and not has_text and not self.prompt.strip():

@@ -2,40 +2,41 @@
 
 The same field names are used by the write recipe, the OpenAI-compatible routes and the
 backends: temperature, top_k, top_p, min_p, repetition_penalty, max_tokens, stop, seed, n,
-top_logprobs.
+top_logprobs. Their meaning and ranges are the studio's (muselab.sampling); the defaults
+here are the writing studio's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
-MAX_N = 8
+from muselab.sampling import Candidates, MaxTokens, MinP, RepetitionPenalty, Temperature, TopK, TopP
+
+MAX_N = 8  # a llama.cpp context holds at most this many sequences (candidates written together)
 MAX_TOP_LOGPROBS = 20
+
+TextCandidates = Annotated[Candidates, Field(
+    le=MAX_N, description=f"How many candidates to write at once (1-{MAX_N}).")]
 
 
 class SamplingFields(BaseModel):
     """Mixed into recipes: how the next token is picked."""
 
-    temperature: float = Field(
-        default=0.8, ge=0.0, le=2.0,
-        description="Randomness: 0 always picks the likeliest token, about 0.7-1.0 is creative, above 1.3 gets wild.",
-    )
-    top_k: int = Field(default=40, ge=0, le=1000,
-                       description="Consider only the k likeliest tokens (0 = no limit).")
-    top_p: float = Field(default=0.95, gt=0.0, le=1.0,
-                         description="Consider the likeliest tokens whose probabilities add up to p (1 = all).")
-    min_p: float = Field(default=0.05, ge=0.0, lt=1.0,
-                         description="Drop tokens less likely than min_p times the likeliest one (0 = off).")
-    repetition_penalty: float = Field(default=1.1, ge=1.0, le=2.0,
-                                      description="Discourage repeating recent tokens (1 = off).")
-    max_tokens: int = Field(default=400, ge=1, le=8192, description="Longest answer, in tokens (a word or a character or two).")
+    temperature: Temperature = 0.8
+    top_k: TopK = 40
+    top_p: TopP = 0.95
+    min_p: MinP = 0.05
+    repetition_penalty: RepetitionPenalty = 1.1
+    max_tokens: MaxTokens = 400
     stop: list[str] = Field(default_factory=list, max_length=8,
                             description="Stop when one of these strings is written (it is not included).")
-    n: int = Field(default=1, ge=1, le=MAX_N, description=f"How many candidates to write at once (1-{MAX_N}).")
-    top_logprobs: int = Field(default=0, ge=0, le=MAX_TOP_LOGPROBS,
-                              description="Keep the N likeliest alternatives of each token with probabilities (0 = off).")
+    n: TextCandidates = 1
+    top_logprobs: int = Field(
+        default=0, ge=0, le=MAX_TOP_LOGPROBS,
+        description="Keep the N likeliest alternatives of each token with probabilities (0 = off).")
 
     @field_validator("stop")
     @classmethod
@@ -50,18 +51,19 @@ class SamplingFields(BaseModel):
 
 @dataclass
 class Sampling:
-    """What a backend needs to sample (plain data, no validation: recipes validate)."""
+    """What a backend needs to sample (plain data, no validation: recipes validate; no defaults: they are the
+    recipe's)."""
 
-    temperature: float = 0.8
-    top_k: int = 40
-    top_p: float = 0.95
-    min_p: float = 0.05
-    repetition_penalty: float = 1.1
-    max_tokens: int = 400
-    stop: list[str] = field(default_factory=list)
-    seed: int = 0
-    n: int = 1
-    top_logprobs: int = 0
+    temperature: float
+    top_k: int
+    top_p: float
+    min_p: float
+    repetition_penalty: float
+    max_tokens: int
+    stop: list[str]
+    seed: int
+    n: int
+    top_logprobs: int
 
     @classmethod
     def of(cls, recipe: SamplingFields, seed: int | None) -> Sampling:

@@ -86,7 +86,8 @@ class StoryProject(BaseModel):
                             description="How much recent text (characters) is scanned for lorebook keys.")
 
 
-def active_lore(project: StoryProject, recent_text: str, count_tokens: Callable[[str], int]) -> tuple[list[LoreEntry], list[str]]:
+def active_lore(project: StoryProject, recent_text: str,
+                count_tokens: Callable[[str], int]) -> tuple[list[LoreEntry], list[str]]:
     """Entries activated by the recent text, by priority, within the token budget; and notes about skipped ones."""
     hits = [e for e in project.lorebook if e.matches(recent_text)]
     hits.sort(key=lambda e: -e.priority)  # stable: equal priority keeps lorebook order

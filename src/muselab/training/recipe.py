@@ -6,11 +6,12 @@ run can be repeated or remixed from its Work. Light on purpose: no torch import.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from muselab.engines import Recipe, ServerPath
+from muselab.sampling import Candidates, MaxTokens, Temperature, TopK, TopP
 
 # Model size presets for the faces (CLI/web). Times are measured on the 2-core dev machine
 # with benchmarks/train_speed.py-like settings (see docs/training.md); they are estimates.
@@ -190,11 +191,11 @@ class SampleRecipe(Recipe):
 
     model_work_id: str = Field(min_length=1)
     prompt: str = Field(default="", max_length=20000, description="Text to continue; may be empty.")
-    max_tokens: int = Field(default=200, ge=1, le=100_000)
-    temperature: float = Field(default=0.8, ge=0, le=5, description="0 means greedy.")
-    top_k: int | None = Field(default=None, ge=1)
-    top_p: float | None = Field(default=None, gt=0, le=1)
-    n: int = Field(default=1, ge=1, le=32)
+    max_tokens: MaxTokens = 200
+    temperature: Temperature = 0.8
+    top_k: Annotated[TopK, Field(ge=1)] | None = None  # None = no limit (this sampler reads k literally)
+    top_p: TopP | None = None
+    n: Candidates = 1
 
 
 class QuantizeRecipe(Recipe):

@@ -24,10 +24,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from muselab.models import ModelError, Registry
+from muselab.models import ModelError, ModelInfo, Registry
 from muselab.text.backends import BackendError, backend_for
 from muselab.text.backends.base import Candidate, GenStats, TokenInfo
-from muselab.text.sampling import MAX_N, MAX_TOP_LOGPROBS, Sampling
+from muselab.text.calls import keep_choices
+from muselab.engines import MAX_SEED
+from muselab.sampling import MaxTokens, MinP, RepetitionPenalty, Temperature, TopK, TopP
+from muselab.text.sampling import MAX_TOP_LOGPROBS, Sampling, TextCandidates
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -53,16 +56,16 @@ class Message(BaseModel):
 class _Common(BaseModel):
     model_config = ConfigDict(extra="ignore")
     model: str | None = None
-    temperature: float = Field(default=1.0, ge=0.0, le=2.0)
-    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
-    top_k: int = Field(default=40, ge=0, le=1000)
-    min_p: float = Field(default=0.05, ge=0.0, lt=1.0)
-    repeat_penalty: float = Field(default=1.0, ge=1.0, le=2.0)
-    max_tokens: int | None = Field(default=None, ge=1, le=8192)
-    max_completion_tokens: int | None = Field(default=None, ge=1, le=8192)
+    temperature: Temperature = 1.0  # OpenAI's defaults; the ranges are the studio's (muselab.sampling)
+    top_p: TopP = 1.0
+    top_k: TopK = 40
+    min_p: MinP = 0.05
+    repeat_penalty: RepetitionPenalty = 1.0
+    max_tokens: MaxTokens | None = None
+    max_completion_tokens: MaxTokens | None = None
     stop: str | list[str] | None = None
-    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
-    n: int = Field(default=1, ge=1, le=MAX_N)
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    n: TextCandidates = 1
     stream: bool = False
 
     @field_validator("stop")
@@ -104,8 +107,9 @@ class CompletionRequest(_Common):
 
 
 def _error(status: int, message: str, code: str, param: str | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": "invalid_request_error" if status < 500 else "server_error",
-                                   "param": param, "code": code}}, status_code=status)
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": code}},
+                        status_code=status)
 
 
 @router.get("/models", summary="Models this studio can serve")
@@ -127,7 +131,8 @@ async def _backend(model: str | None):
 
 def _chat_logprobs(tokens: list[TokenInfo]) -> dict:
     return {"content": [{"token": t.text, "logprob": t.logprob, "bytes": list(t.text.encode("utf-8")),
-                         "top_logprobs": [{"token": a, "logprob": lp, "bytes": list(a.encode("utf-8"))} for a, lp in t.top]}
+                         "top_logprobs": [{"token": a, "logprob": lp, "bytes": list(a.encode("utf-8"))}
+                                          for a, lp in t.top]}
                         for t in tokens]}
 
 
@@ -191,35 +196,137 @@ def _wants_keep(request: Request) -> bool:
         getattr(request.app.state, "studio", None) is not None
 
 
-def _keep(request: Request, route: str, req: dict, info, cands: list[Candidate], stats: GenStats) -> list[str]:
-    """Keep each choice as a text Work in the studio's library (the request is its recipe)."""
-    from muselab.library.store import NewWork
-
-    studio = request.app.state.studio
-    asked = req.get("prompt") if route == "completions" else next(
-        (m.get("content") for m in reversed(req.get("messages") or []) if m.get("role") == "user"), "")
-    if isinstance(asked, list):
-        asked = " ".join(str(x) for x in asked)
-    subject = str(asked or "").strip().splitlines()[0][:60] if str(asked or "").strip() else route
-    ids = []
-    for c in cands:
-        work = studio.library.add(NewWork(
-            kind="text", media_type="text/plain; charset=utf-8", data=c.text.encode("utf-8"), text=c.text,
-            title=f"{subject}" + (f" ({c.index + 1}/{len(cands)})" if len(cands) > 1 else ""),
-            task=f"openai.{route}", recipe=req, model=info.name, model_hash=info.sha256, seed=req.get("seed"),
-            meta={"candidate": c.index, "finish_reason": c.finish_reason, "completion_tokens": c.completion_tokens,
-                  "prompt_tokens": stats.prompt_tokens, "api": f"/v1/{route.replace('.', '/')}"},
-            tags=["openai-api"], filename=f"completion-{c.index + 1}.txt"))
-        ids.append(work.id)
-    return ids
-
-
 def _hooks(route: str, request: dict, response: dict) -> None:
     for hook in COMPLETION_HOOKS:
         try:
             hook(route, request, response)
         except Exception:
             logging.getLogger(__name__).exception("completion hook %r failed", hook)
+
+
+class _Reply:
+    """How one route renders a generation in OpenAI's shapes: a whole response, or a stream of chunks."""
+
+    route = ""  # "chat.completions" | "completions"
+    id_prefix = ""
+    whole_object = ""
+    chunk_object = ""
+
+    def __init__(self, req: _Common, info: ModelInfo):
+        self.req, self.info = req, info
+        self.id = f"{self.id_prefix}-{uuid.uuid4().hex[:24]}"
+        self.created = int(time.time())
+
+    def _envelope(self, obj: str, choices: list[dict], **extra) -> dict:
+        return {"id": self.id, "object": obj, "created": self.created, "model": self.info.name, "choices": choices,
+                **extra}
+
+    def whole(self, cands: list[Candidate], stats: GenStats) -> dict:
+        return self._envelope(self.whole_object, [self.choice(c) for c in cands], usage=_usage(cands, stats))
+
+    def chunk(self, choices: list[dict], **extra) -> dict:
+        return self._envelope(self.chunk_object, choices, **extra)
+
+    def summary(self, cands: list[Candidate], stats: GenStats) -> dict:
+        """A streamed call as the completion hooks see it."""
+        return {"id": self.id, "model": self.info.name, "usage": _usage(cands, stats),
+                "choices": [{"index": c.index, "text": c.text, "finish_reason": c.finish_reason} for c in cands]}
+
+    def choice(self, c: Candidate) -> dict:
+        """One candidate in the whole response."""
+        raise NotImplementedError
+
+    def piece(self, index: int, text: str, token: TokenInfo | None, first: bool) -> dict:
+        """A streamed piece of a candidate (`first`: its first chunk)."""
+        raise NotImplementedError
+
+    def finished(self, c: Candidate) -> dict:
+        """The streamed chunk that ends a candidate."""
+        raise NotImplementedError
+
+
+class _ChatReply(_Reply):
+    route, id_prefix, whole_object, chunk_object = "chat.completions", "chatcmpl", "chat.completion", \
+        "chat.completion.chunk"
+
+    def choice(self, c: Candidate) -> dict:
+        return {"index": c.index, "message": {"role": "assistant", "content": c.text},
+                "logprobs": _chat_logprobs(c.tokens) if self.req.logprobs else None,
+                "finish_reason": c.finish_reason}
+
+    def piece(self, index: int, text: str, token: TokenInfo | None, first: bool) -> dict:
+        delta = {"role": "assistant", "content": text} if first else {"content": text}
+        return {"index": index, "delta": delta, "finish_reason": None,
+                "logprobs": _chat_logprobs([token]) if (self.req.logprobs and token) else None}
+
+    def finished(self, c: Candidate) -> dict:
+        return {"index": c.index, "delta": {}, "finish_reason": c.finish_reason, "logprobs": None}
+
+
+class _CompletionReply(_Reply):
+    route, id_prefix, whole_object, chunk_object = "completions", "cmpl", "text_completion", "text_completion"
+
+    def __init__(self, req: CompletionRequest, info: ModelInfo, prompt: str):
+        super().__init__(req, info)
+        self.prompt = prompt
+
+    def choice(self, c: Candidate) -> dict:
+        return {"index": c.index, "text": (self.prompt if self.req.echo else "") + c.text,
+                "logprobs": _completion_logprobs(c.tokens) if self.req.logprobs else None,
+                "finish_reason": c.finish_reason}
+
+    def piece(self, index: int, text: str, token: TokenInfo | None, first: bool) -> dict:
+        return {"index": index, "text": text, "finish_reason": None,
+                "logprobs": _completion_logprobs([token]) if (self.req.logprobs and token) else None}
+
+    def finished(self, c: Candidate) -> dict:
+        return {"index": c.index, "text": "", "finish_reason": c.finish_reason, "logprobs": None}
+
+
+async def _respond(request: Request, reply: _Reply, backend, sampling: Sampling, prompt: str | None = None,
+                   messages: list[dict] | None = None):
+    """Generate and answer in the route's shape, as one JSON body or an SSE stream. A call asked to be kept
+    (X-Muselab-Keep) goes to the library through the writing studio; its Work ids end the answer."""
+    req = reply.req
+    recorded = {**req.model_dump(exclude_none=True), "seed": sampling.seed}
+
+    async def kept(cands: list[Candidate], stats: GenStats) -> dict:
+        if not _wants_keep(request):
+            return {}
+        ids = await run_in_threadpool(keep_choices, request.app.state.studio.library, reply.route, recorded,
+                                      reply.info, cands, stats)
+        return {"muselab_work_ids": ids}
+
+    if not req.stream:
+        async for kind, payload in _run(backend, sampling, prompt, messages):
+            if kind == "error":
+                return _generation_error(payload)
+            cands, stats = payload
+        body = reply.whole(cands, stats) | await kept(cands, stats)
+        _hooks(reply.route, req.model_dump(), body)
+        return body
+
+    async def events():
+        started: set[int] = set()
+        async for kind, payload in _run(backend, sampling, prompt, messages, on_piece=True):
+            if kind == "token":
+                i, piece, token = payload
+                if not piece and token is None:
+                    continue
+                yield _sse(reply.chunk([reply.piece(i, piece, token, first=i not in started)]))
+                started.add(i)
+            elif kind == "done":
+                cands, stats = payload
+                for c in cands:
+                    yield _sse(reply.chunk([reply.finished(c)]))
+                yield _sse(reply.chunk([], usage=_usage(cands, stats)) | await kept(cands, stats))
+                yield _sse("[DONE]")
+                _hooks(reply.route, req.model_dump(), reply.summary(cands, stats))
+            elif kind == "error":
+                yield _sse({"error": {"message": str(payload), "type": "server_error", "code": "generation_failed"}})
+                yield _sse("[DONE]")
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
 @router.post("/chat/completions", summary="Chat completion (OpenAI-compatible; stream=true for SSE)")
@@ -231,68 +338,8 @@ async def chat_completions(req: ChatRequest, request: Request):
     messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in req.messages]
     if not any(m["content"].strip() for m in messages):
         return _error(400, "messages: every message is empty; say something", "empty_prompt", "messages")
-    top = (req.top_logprobs or 1) if req.logprobs else 0
-    sampling = req.sampling(top)
-    keep = _wants_keep(request)
-    recorded = {**req.model_dump(exclude_none=True), "seed": sampling.seed}
-    cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-    if not req.stream:
-        async for kind, payload in _run(backend, sampling, None, messages):
-            if kind == "error":
-                return _generation_error(payload)
-            cands, stats = payload
-        body = {
-            "id": cid, "object": "chat.completion", "created": created, "model": info.name,
-            "choices": [{"index": c.index, "message": {"role": "assistant", "content": c.text},
-                         "logprobs": _chat_logprobs(c.tokens) if req.logprobs else None,
-                         "finish_reason": c.finish_reason} for c in cands],
-            "usage": _usage(cands, stats),
-        }
-        if keep:
-            body["muselab_work_ids"] = await run_in_threadpool(_keep, request, "chat.completions", recorded, info,
-                                                               cands, stats)
-        _hooks("chat.completions", req.model_dump(), body)
-        return body
-
-    async def events():
-        started: set[int] = set()
-        texts: dict[int, str] = {}
-        async for kind, payload in _run(backend, sampling, None, messages, on_piece=True):
-            if kind == "token":
-                i, piece, tok = payload
-                delta: dict[str, Any] = {"content": piece}
-                if i not in started:
-                    started.add(i)
-                    delta["role"] = "assistant"
-                texts[i] = texts.get(i, "") + piece
-                if not piece and tok is None:
-                    continue
-                choice = {"index": i, "delta": delta, "finish_reason": None,
-                          "logprobs": _chat_logprobs([tok]) if (req.logprobs and tok) else None}
-                yield _sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": info.name,
-                            "choices": [choice]})
-            elif kind == "done":
-                cands, stats = payload
-                for c in cands:
-                    yield _sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": info.name,
-                                "choices": [{"index": c.index, "delta": {}, "finish_reason": c.finish_reason,
-                                             "logprobs": None}]})
-                final = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": info.name,
-                         "choices": [], "usage": _usage(cands, stats)}
-                if keep:
-                    final["muselab_work_ids"] = await run_in_threadpool(_keep, request, "chat.completions", recorded,
-                                                                        info, cands, stats)
-                yield _sse(final)
-                yield _sse("[DONE]")
-                _hooks("chat.completions", req.model_dump(), {
-                    "id": cid, "model": info.name, "choices": [{"index": c.index, "text": c.text,
-                                                                "finish_reason": c.finish_reason} for c in cands],
-                    "usage": _usage(cands, stats)})
-            elif kind == "error":
-                yield _sse({"error": {"message": str(payload), "type": "server_error", "code": "generation_failed"}})
-                yield _sse("[DONE]")
-
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    sampling = req.sampling((req.top_logprobs or 1) if req.logprobs else 0)
+    return await _respond(request, _ChatReply(req, info), backend, sampling, messages=messages)
 
 
 @router.post("/completions", summary="Text completion (OpenAI-compatible; stream=true for SSE)")
@@ -308,56 +355,7 @@ async def completions(req: CompletionRequest, request: Request):
         return err
     backend, info = pair
     sampling = req.sampling(req.logprobs or 0)
-    keep = _wants_keep(request)
-    recorded = {**req.model_dump(exclude_none=True), "seed": sampling.seed}
-    cid, created = f"cmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-    if not req.stream:
-        async for kind, payload in _run(backend, sampling, prompt, None):
-            if kind == "error":
-                return _generation_error(payload)
-            cands, stats = payload
-        body = {
-            "id": cid, "object": "text_completion", "created": created, "model": info.name,
-            "choices": [{"index": c.index, "text": (prompt if req.echo else "") + c.text,
-                         "logprobs": _completion_logprobs(c.tokens) if req.logprobs else None,
-                         "finish_reason": c.finish_reason} for c in cands],
-            "usage": _usage(cands, stats),
-        }
-        if keep:
-            body["muselab_work_ids"] = await run_in_threadpool(_keep, request, "completions", recorded, info,
-                                                               cands, stats)
-        _hooks("completions", req.model_dump(), body)
-        return body
-
-    async def events():
-        async for kind, payload in _run(backend, sampling, prompt, None, on_piece=True):
-            if kind == "token":
-                i, piece, tok = payload
-                if not piece and tok is None:
-                    continue
-                yield _sse({"id": cid, "object": "text_completion", "created": created, "model": info.name,
-                            "choices": [{"index": i, "text": piece, "finish_reason": None,
-                                         "logprobs": _completion_logprobs([tok]) if (req.logprobs and tok) else None}]})
-            elif kind == "done":
-                cands, stats = payload
-                for c in cands:
-                    yield _sse({"id": cid, "object": "text_completion", "created": created, "model": info.name,
-                                "choices": [{"index": c.index, "text": "", "finish_reason": c.finish_reason,
-                                             "logprobs": None}]})
-                if keep:
-                    ids = await run_in_threadpool(_keep, request, "completions", recorded, info, cands, stats)
-                    yield _sse({"id": cid, "object": "text_completion", "created": created, "model": info.name,
-                                "choices": [], "usage": _usage(cands, stats), "muselab_work_ids": ids})
-                yield _sse("[DONE]")
-                _hooks("completions", req.model_dump(), {
-                    "id": cid, "model": info.name, "choices": [{"index": c.index, "text": c.text,
-                                                                "finish_reason": c.finish_reason} for c in cands],
-                    "usage": _usage(cands, stats)})
-            elif kind == "error":
-                yield _sse({"error": {"message": str(payload), "type": "server_error", "code": "generation_failed"}})
-                yield _sse("[DONE]")
-
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return await _respond(request, _CompletionReply(req, info, prompt), backend, sampling, prompt=prompt)
 
 
 def _generation_error(e: Exception) -> JSONResponse:

@@ -75,7 +75,8 @@ class LoadedModel:
         try:
             self.model = internals.LlamaModel(path_model=path, params=mparams, verbose=False)
         except ValueError as e:
-            raise BackendError(f"llama.cpp could not load {os.path.basename(path)}: {e} (corrupt or unsupported GGUF)") from None
+            raise BackendError(f"llama.cpp could not load {os.path.basename(path)}: {e} "
+                               "(corrupt or unsupported GGUF)") from None
         n_ctx = min(n_ctx, self.model.n_ctx_train()) if self.model.n_ctx_train() > 0 else n_ctx
         cparams = llama_cpp.llama_context_default_params()
         cparams.n_ctx = n_ctx

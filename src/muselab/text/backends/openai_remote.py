@@ -200,8 +200,10 @@ class OpenAIRemoteBackend:
                 logprobs = lp.get("token_logprobs") or []
                 tops = lp.get("top_logprobs") or []
                 for i, tok in enumerate(tokens):
-                    top = sorted(((t, float(v)) for t, v in (tops[i] or {}).items()), key=lambda x: -x[1]) if i < len(tops) else []
-                    out.append(TokenInfo(text=tok, logprob=float(logprobs[i]) if i < len(logprobs) and logprobs[i] is not None else None, top=top))
+                    alternatives = (tops[i] or {}).items() if i < len(tops) else []
+                    top = sorted(((t, float(v)) for t, v in alternatives), key=lambda x: -x[1])
+                    logprob = float(logprobs[i]) if i < len(logprobs) and logprobs[i] is not None else None
+                    out.append(TokenInfo(text=tok, logprob=logprob, top=top))
         except (KeyError, TypeError, ValueError, AttributeError):
             return []
         return out

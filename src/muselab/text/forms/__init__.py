@@ -103,7 +103,8 @@ def parse_form(doc: dict[str, Any], source: str) -> Form:
             try:
                 list(string.Formatter().parse(r))
             except ValueError as e:
-                raise FormError(f"{source}: template.{lang} row {r!r}: {e} (write literal braces as {{{{ }}}})") from None
+                raise FormError(f"{source}: template.{lang} row {r!r}: {e} "
+                                "(write literal braces as {{ }})") from None
     if not template:
         raise FormError(f"{source}: template needs an 'en' or 'zh' list of rows")
     # a form written in one language serves both

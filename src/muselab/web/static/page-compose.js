@@ -8,42 +8,47 @@
   const results = document.getElementById("results");
   const status = document.getElementById("status");
   const bar = document.getElementById("progress");
-  const NEEDS_INPUT = ["music.continue", "music.harmonize", "music.vary", "music.arrange", "music.loop"];
-  const INPUT_FIELD = { "music.continue": "primer_work_id", "music.harmonize": "melody_work_id",
-    "music.vary": "melody_work_id", "music.arrange": "work_id", "music.loop": "work_id" };
+  // every task as its recipe describes it: fields, defaults, ranges, choices, and the Work it works on
+  const TASKS = Object.fromEntries(Muselab.pageData("compose-tasks").map((t) => [t.name, t]));
+  const spec = () => TASKS[task.value];
+  const has = (field) => spec().fields.includes(field);
+  const touched = new Set();  // controls the person changed keep their value when the task changes
+  form.addEventListener("input", (e) => { if (e.target.name) touched.add(e.target.name); });
 
   function show() {
-    const t = task.value;
-    const visible = {
-      input: NEEDS_INPUT.includes(t), frame: ["music.song", "music.melody", "music.chords"].includes(t),
-      bars: ["music.song", "music.melody", "music.chords", "music.continue"].includes(t),
-      candidates: ["music.melody", "music.continue"].includes(t),
-      learned: ["music.melody", "music.continue"].includes(t), vary: t === "music.vary", loop: t === "music.loop",
-      arrange: t === "music.song",
-    };
-    for (const node of form.querySelectorAll("[data-for]")) node.classList.toggle("hidden", !visible[node.dataset.for]);
+    const t = spec();
+    for (const node of form.querySelectorAll("[data-for]")) {
+      node.classList.toggle("hidden", !(node.dataset.for === "input" ? Boolean(t.input) : has(node.dataset.for)));
+    }
+    for (const control of form.elements) {
+      const name = control.name;
+      if (!name || !has(name) || control.closest(".hidden")) continue;
+      if (control.tagName === "SELECT" && t.choices[name]) {  // this task's values (continue: markov | neural)
+        const keep = control.value;
+        control.replaceChildren(...t.choices[name].map((v) => el("option", {}, String(v))));
+        if (t.choices[name].map(String).includes(keep)) control.value = keep;
+      }
+      const range = t.limits[name] || {};
+      if (control.type === "number") {
+        if (range.min !== undefined) control.min = range.min; else control.removeAttribute("min");
+        if (range.max !== undefined) control.max = range.max; else control.removeAttribute("max");
+      }
+      if (!touched.has(name) && t.defaults[name] !== undefined && typeof t.defaults[name] !== "boolean") {
+        control.value = t.defaults[name];
+      }
+    }
   }
   task.addEventListener("change", show);
   show();
 
   function recipeFromForm() {
-    const t = task.value;
-    const data = Object.fromEntries(new FormData(form).entries());
-    const recipe = { title: data.title || "" };
-    if (data.seed) recipe.seed = Number(data.seed);
-    if (["music.song", "music.melody", "music.chords"].includes(t)) {
-      Object.assign(recipe, { key: data.key, style: data.style, mood: data.mood, time_signature: data.time_signature,
-        bars: Number(data.bars) });
-      if (data.mode) recipe.mode = data.mode;
-      if (data.tempo) recipe.tempo = Number(data.tempo);
+    // the visible controls naming a field of this task's recipe; empty ones are left out (the recipe's default)
+    const recipe = {};
+    for (const control of form.elements) {
+      const name = control.name;
+      if (!name || !has(name) || control.closest(".hidden") || control.value === "") continue;
+      recipe[name] = control.type === "number" ? Number(control.value) : control.value;
     }
-    if (t === "music.song" && data.melody_instrument) recipe.melody_instrument = data.melody_instrument;
-    if (t === "music.melody") Object.assign(recipe, { generator: data.generator, n: Number(data.n),
-      temperature: Number(data.temperature) });
-    if (t === "music.continue") Object.assign(recipe, { bars: Number(data.bars), n: Number(data.n),
-      generator: data.generator === "markov" ? "markov" : "neural", temperature: Number(data.temperature) });
-    if (t === "music.vary") Object.assign(recipe, { operation: data.operation, semitones: Number(data.semitones) });
-    if (t === "music.loop") recipe.duration_seconds = Number(data.duration_seconds);
     return recipe;
   }
 
@@ -98,13 +103,13 @@
     const t = task.value;
     const recipe = recipeFromForm();
     try {
-      if (NEEDS_INPUT.includes(t)) {
+      if (spec().input) {
         const file = document.getElementById("midi-file").files[0];
         if (!file) { toast("choose a MIDI file first · 请选择 MIDI 文件", true); return; }
         const body = new FormData();
         body.append("file", file);
         const uploaded = await api("POST", "/v1/works", body);
-        recipe[INPUT_FIELD[t]] = uploaded.id;
+        recipe[spec().input] = uploaded.id;
       }
       const job = await Muselab.submit(t, recipe);
       bar.hidden = false; bar.value = 0; status.textContent = "queued";

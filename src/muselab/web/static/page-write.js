@@ -87,9 +87,10 @@
   // ---- recipe ----
   function recipe() {
     const f = readFields();
-    const r = { form: f.form, prompt: f.prompt, model: f.model, n: Number(f.n || 1), top_logprobs: Number(f.top_logprobs || 0) };
+    const r = { form: f.form, prompt: f.prompt, model: f.model };
     if (picker.selectedOptions[0].dataset.needs === "text") r.text = f.text;
-    for (const k of ["temperature", "top_p", "top_k", "min_p", "repetition_penalty", "max_tokens", "seed"]) {
+    // empty fields are left out: the form's and the recipe's defaults apply
+    for (const k of ["temperature", "top_p", "top_k", "min_p", "repetition_penalty", "max_tokens", "n", "top_logprobs", "seed"]) {
       if (f[k] !== "" && f[k] !== undefined) r[k] = Number(f[k]);
     }
     if (f.stop) r.stop = f.stop.split(",").map((s) => s.trim()).filter(Boolean);
