@@ -147,3 +147,22 @@ def test_the_import_graph_has_no_cycles():
         list(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as exc:
         pytest.fail(f"import cycle: {' -> '.join(exc.args[1])}")
+
+
+def test_every_command_that_prints_a_result_has_json():
+    import click
+    from typer.main import get_command
+
+    from muselab.cli.main import build_app
+
+    def commands(group, path=()):
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                yield from commands(command, (*path, name))
+            else:
+                yield " ".join((*path, name)), command
+
+    servers = {"serve", "worker"}  # they run until stopped; nothing to print as JSON
+    missing = [name for name, command in commands(get_command(build_app()))
+               if name not in servers and "--json" not in {o for p in command.params for o in getattr(p, "opts", [])}]
+    assert missing == []

@@ -58,6 +58,14 @@ def guarded(fn: Callable, *args, **kwargs):
         fail(describe(exc))
 
 
+def say(json_output: bool, data: Any, line: str) -> None:
+    """The result of a command: as JSON with --json, else one line for people."""
+    if json_output:
+        print_json(data)
+    else:
+        console.print(line)
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from muselab.cli.common import JSON, console, guarded, print_json, studio
+from muselab.cli.common import JSON, console, guarded, print_json, say, studio
 from muselab.jobs.queue import job_to_dict
 
 app = typer.Typer(help="The job queue: see, cancel, pause and resume work in progress.", no_args_is_help=True)
@@ -47,24 +47,24 @@ def show(job_id: str, events: bool = typer.Option(False, "--events", help="Also 
 
 
 @app.command()
-def cancel(job_id: str):
+def cancel(job_id: str, json_output: bool = JSON):
     """Cancel a queued job, or ask a running one to stop."""
     job = guarded(studio().cancel, job_id)
-    console.print(f"{job.id}: {job.state}{' (stopping)' if job.state == 'running' else ''}")
+    say(json_output, job_to_dict(job), f"{job.id}: {job.state}{' (stopping)' if job.state == 'running' else ''}")
 
 
 @app.command()
-def pause():
+def pause(json_output: bool = JSON):
     """Pause the queue: running jobs finish, queued ones wait."""
     studio().queue.set_paused(True)
-    console.print("queue paused")
+    say(json_output, {"paused": True}, "queue paused")
 
 
 @app.command()
-def resume():
+def resume(json_output: bool = JSON):
     """Resume the queue."""
     studio().queue.set_paused(False)
-    console.print("queue resumed")
+    say(json_output, {"paused": False}, "queue resumed")
 
 
 @app.command()

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from muselab.cli.common import JSON, console, fail, guarded, print_json, studio
+from muselab.cli.common import JSON, console, fail, guarded, print_json, say, studio
 from muselab.library import archive
 from muselab.library.store import WorkFilter, work_to_dict
 
@@ -81,28 +81,33 @@ def tag(work_id: str, add: list[str] = typer.Option([], "--add", "-a"),
 
 
 @app.command()
-def star(work_id: str, off: bool = typer.Option(False, "--off", help="Remove the star.")):
+def star(work_id: str, off: bool = typer.Option(False, "--off", help="Remove the star."), json_output: bool = JSON):
     """Star a Work (or --off)."""
     work = guarded(studio().library.star, work_id, not off)
-    console.print(f"{work.id}: {'★' if work.starred else 'not starred'}")
+    say(json_output, {"id": work.id, "starred": work.starred}, f"{work.id}: {'★' if work.starred else 'not starred'}")
 
 
 @app.command()
-def board(name: str, work_ids: list[str], remove: bool = typer.Option(False, "--remove")):
+def board(name: str, work_ids: list[str], remove: bool = typer.Option(False, "--remove"), json_output: bool = JSON):
     """Put Works on a board (created when new), or take them off with --remove."""
     lib = studio().library
     guarded(lib.remove_from_board if remove else lib.add_to_board, name, work_ids)
-    console.print(f"board {name!r}: {'removed' if remove else 'added'} {len(work_ids)} work(s)")
+    say(json_output, {"board": name, "removed" if remove else "added": work_ids},
+        f"board {name!r}: {'removed' if remove else 'added'} {len(work_ids)} work(s)")
 
 
 @app.command("rm")
-def rm(work_ids: list[str], yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")):
+def rm(work_ids: list[str], yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+       json_output: bool = JSON):
     """Delete Works (their files go too unless another Work shares them)."""
     if not yes and not typer.confirm(f"Delete {len(work_ids)} work(s)?"):
         raise typer.Abort()
     for wid in work_ids:
         guarded(studio().library.delete, wid)
-        console.print(f"deleted {wid}")
+        if not json_output:
+            console.print(f"deleted {wid}")
+    if json_output:
+        print_json({"deleted": work_ids})
 
 
 @app.command()
@@ -124,10 +129,11 @@ def restore(work_id: str, remix: bool = typer.Option(False, "--remix", help="Fre
 
 @app.command("export")
 def export(destination: Path, work_ids: list[str] = typer.Argument(None), board: str = typer.Option(None),
-           no_parents: bool = typer.Option(False, "--no-parents", help="Leave out the Works these derive from.")):
+           no_parents: bool = typer.Option(False, "--no-parents", help="Leave out the Works these derive from."),
+           json_output: bool = JSON):
     """Write Works (or a board) to a zip with their files and a manifest of recipes and links."""
     info = guarded(archive.export_zip, studio().library, destination, work_ids or [], board, not no_parents)
-    console.print(f"[green]✓[/] exported {info['works']} work(s), {info['files']} file(s) to {info['path']}")
+    say(json_output, info, f"[green]✓[/] exported {info['works']} work(s), {info['files']} file(s) to {info['path']}")
 
 
 @app.command("import")
