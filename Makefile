@@ -11,8 +11,9 @@ PORT ?= 8000
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF
 # System packages: headless Chromium (browser tests), FluidSynth + a General MIDI soundfont (music),
 # Noto CJK fonts (Chinese text on images), sox (audio checks), PortAudio headers (tinysoundfont's pyaudio),
-# npm (`muselab corpus get` fetches the chinese-poetry package), ffmpeg (the video studio runs it as a command).
-DEBIAN_PACKAGES := chromium chromium-driver fluidsynth fluid-soundfont-gm fonts-noto-cjk sox portaudio19-dev ffmpeg
+# npm (`muselab corpus get` fetches the chinese-poetry package), ffmpeg (the video studio runs it as a command),
+# espeak-ng (test speech for transcription; narration voices).
+DEBIAN_PACKAGES := chromium chromium-driver fluidsynth fluid-soundfont-gm fonts-noto-cjk sox portaudio19-dev ffmpeg espeak-ng
 
 .PHONY: run test install install-dev system-deps clean
 
