@@ -127,6 +127,16 @@ def test_a_word_wider_than_a_line_and_a_segment_without_words_are_split_in_time(
     assert all(3.0 <= c.start < c.end <= 7.0 for c in made if not c.lines[0].startswith("x"))
 
 
+def test_a_combining_mark_stays_with_its_letter():
+    # Whisper gives Thai one character at a time; a vowel mark must not start a line.
+    thai = ["ย", "ิ", "น", "ว", "ั", "น", "จ", "ย", "ั", "น", "ว", "ั", "น", "ค", "ิ", "ด"]
+    words = [Word(i * 0.2, i * 0.2 + 0.2, c) for i, c in enumerate(thai)]
+    made = cues(Transcript("th", 1.0, 4.0, [Segment(0, 3.2, "".join(thai), words)]), max_line_chars=8)
+    lines = [line for cue in made for line in cue.lines]
+    assert "".join(lines) == "".join(thai) and len(lines) > 1
+    assert all(width(line) <= 8 and line[0] not in "ัิ" for line in lines)
+
+
 # ---------------------------------------------------------------------------------------- speech
 @needs_model
 def test_transcribes_english_speech_with_word_timings(tmp_path, speech_data_dir, no_hub):  # noqa: F811

@@ -157,8 +157,15 @@ def transcribe_video(video: Path, info: MediaInfo, language: str | None, models_
 
 # ---------------------------------------------------------------------------------------- layout
 def width(text: str) -> int:
-    """Columns on screen: Chinese, Japanese and Korean characters (and full-width forms) take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    """Columns on screen: Chinese, Japanese and Korean characters (and full-width forms) take two, combining
+    marks (Thai vowels, accents written apart) none."""
+    return sum(0 if unicodedata.category(c).startswith("M") else 2 if unicodedata.east_asian_width(c) in "WF"
+               else 1 for c in text)
+
+
+def _joins_previous(text: str) -> bool:
+    """Whether `text` starts with a combining mark, which must stay on the line of the letter it marks."""
+    return bool(text) and unicodedata.category(text[0]).startswith("M")
 
 
 _TOKEN = re.compile(r"\s*(?:[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef][\s\W]*|[^\s\u2e80-\u9fff"
@@ -186,7 +193,7 @@ def _fit(words: list[Word], max_width: int) -> list[Word]:
             continue
         pieces, piece = [], ""
         for char in text:
-            if piece.strip() and width((piece + char).strip()) > max_width:
+            if piece.strip() and width((piece + char).strip()) > max_width and not _joins_previous(char):
                 pieces.append(piece)
                 piece = ""
             piece += char
@@ -204,7 +211,8 @@ def cues(transcript: Transcript, max_line_chars: int = 42) -> list[Cue]:
         lines: list[list[Word]] = [[]]
         for w in _fit(words, max_line_chars):
             line = lines[-1]
-            if line and width(("".join(x.word for x in line) + w.word).strip()) > max_line_chars:
+            too_wide = width(("".join(x.word for x in line) + w.word).strip()) > max_line_chars
+            if line and too_wide and not _joins_previous(w.word):
                 if len(lines) == LINES_PER_CUE:
                     out.append(_cue(lines))
                     lines = [[]]
