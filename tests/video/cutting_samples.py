@@ -36,8 +36,9 @@ def make_talk_clip(path: Path) -> dict:
 
 def make_mixed_clip(path: Path) -> dict:
     """8 shots of 3 s: the odd ones still (a held frame) and silent, the even ones moving with loud noise."""
-    shots = [Shot(3, i, sound="noise") if i % 2 == 0 else Shot(3, i, sound="silence", frozen=True)
-             for i in range(8)]
+    moving, still = [0, 2, 5, 1], [3, 4, 6, 7]  # sources: testsrc2 (the busiest), bars, life, mandelbrot
+    shots = [Shot(3, moving[i // 2], sound="noise") if i % 2 == 0
+             else Shot(3, still[i // 2], sound="silence", frozen=True) for i in range(8)]
     make_video(path, shots, **SMALL)
     return {"duration": 24.0, "shots": [(3.0 * i, 3.0 * i + 3, i % 2 == 0) for i in range(8)]}
 
