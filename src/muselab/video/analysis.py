@@ -1,8 +1,8 @@
 """Measuring a video for the cutting engines (auto-cut, highlights, reframe).
 
-Three kinds of measurement, each one ffmpeg process read as it runs (so it reports progress and stops
-on cancel): the stretches ffmpeg's own detectors log (black, frozen, silent), small frames sampled a few
-times a second (motion, colour, where the subject is), and the sound's level over time."""
+Four kinds of measurement, each read as it runs (so it reports progress and stops on cancel): the
+stretches ffmpeg's own detectors log (black, frozen, silent), the shots (PySceneDetect), small frames
+sampled a few times a second (motion, colour, where the subject is), and the sound's level over time."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import numpy as np
 from muselab.engines import Cancelled, Context, EngineError
 from muselab.video import ffmpeg
 from muselab.video.ffmpeg import MediaInfo
+from muselab.video.timeline import Segment
 
 Progress = Callable[[float], None]
 
@@ -152,6 +153,30 @@ def _filter_log(args: list[str], duration: float, on_progress: Progress | None,
     if process.returncode != 0:
         raise EngineError(f"ffmpeg analysis failed: {' '.join(line.strip() for line in log[-3:])[:500]}")
     return "".join(log)
+
+
+# ------------------------------------------------------------------------------------------ scenes
+def find_scenes(path: Path, info: MediaInfo, on_progress: Callable[[float], None] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> list[Segment]:
+    """The shots of the video, in seconds, covering it whole.
+
+    For now PySceneDetect's AdaptiveDetector, run here in 10 s chunks (progress, cancel); when the scenes
+    task's reusable detector (muselab.video.scenes.detect) lands, this one function points at it."""
+    from scenedetect import AdaptiveDetector, SceneManager, open_video
+
+    video = open_video(str(path), backend="opencv")
+    manager = SceneManager()
+    manager.add_detector(AdaptiveDetector(min_scene_len=max(2, round((info.fps or 25) * 0.5))))
+    while True:
+        if cancelled and cancelled():
+            return []
+        if not manager.detect_scenes(video, duration=10.0):
+            break
+        if on_progress and info.duration:
+            on_progress(min(1.0, video.position.get_seconds() / info.duration))
+    cuts = sorted(start.get_seconds() for start, _ in manager.get_scene_list(start_in_scene=True))[1:]
+    bounds = [0.0, *[c for c in cuts if 0 < c < info.duration], info.duration]
+    return [Segment(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
 # ------------------------------------------------------------------------------------------ pictures

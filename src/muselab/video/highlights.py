@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from muselab.engines import Context, EngineError, Output
-from muselab.video.analysis import analysis_size, cancel_probe, file_stem, sample_frames, sound_levels
+from muselab.video.analysis import analysis_size, cancel_probe, file_stem, find_scenes, sample_frames, sound_levels
 from muselab.video.ffmpeg import MediaInfo, probe_video
 from muselab.video.recipe import HighlightsRecipe
 from muselab.video.timeline import Segment, render_segments, rendered_length, timeline_meta
@@ -64,29 +64,6 @@ class Candidate:
 
 
 # ------------------------------------------------------------------------------------------ scenes
-def find_scenes(path: Path, info: MediaInfo, on_progress: Callable[[float], None] | None = None,
-                cancelled: Callable[[], bool] | None = None) -> list[Segment]:
-    """The shots of the video, in seconds, covering it whole.
-
-    For now PySceneDetect's AdaptiveDetector, run here in 10 s chunks (progress, cancel); when the scenes
-    task's reusable detector (muselab.video.scenes.detect) lands, this one function points at it."""
-    from scenedetect import AdaptiveDetector, SceneManager, open_video
-
-    video = open_video(str(path), backend="opencv")
-    manager = SceneManager()
-    manager.add_detector(AdaptiveDetector(min_scene_len=max(2, round((info.fps or 25) * 0.5))))
-    while True:
-        if cancelled and cancelled():
-            return []
-        if not manager.detect_scenes(video, duration=10.0):
-            break
-        if on_progress and info.duration:
-            on_progress(min(1.0, video.position.get_seconds() / info.duration))
-    cuts = sorted(start.get_seconds() for start, _ in manager.get_scene_list(start_in_scene=True))[1:]
-    bounds = [0.0, *[c for c in cuts if 0 < c < info.duration], info.duration]
-    return [Segment(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
-
-
 def split_long(scenes: list[Segment], max_shot: float) -> list[Segment]:
     """Scenes longer than two pieces split into parts about two pieces long, so a long take gives several."""
     parts = []
