@@ -54,13 +54,35 @@ def make_moving_box(path: Path, seconds: float = 6, speed: float = 90, start: fl
     return {"x": lambda t: start + speed * t, "size": 40, "width": 640, "height": 360}
 
 
-def make_still_subject(path: Path) -> None:
-    """4 s of a still frame: a bright disc near the right edge on dark grey (nothing moves)."""
-    graph = ("color=c=0x181818:size=640x360:rate=25:duration=4,format=rgb24,"
-             "geq=r='if(lt(hypot(X-540\\,Y-180)\\,36)\\,240\\,24)':g='if(lt(hypot(X-540\\,Y-180)\\,36)\\,220\\,24)'"
-             ":b='if(lt(hypot(X-540\\,Y-180)\\,36)\\,60\\,24)',format=yuv420p[v]")
+def make_two_shots_box(path: Path) -> dict:
+    """Two 3 s shots (different backgrounds, a hard cut at 3 s): a white box drifting near the left edge
+    (x = 30 + 20t), then near the right edge (x = 560 + 20(t - 3), leaving at 600)."""
+    shot = ("color=c={bg}:size=640x360:rate=25:duration=3[bg{i}];color=c=white:size=40x40:rate=25:duration=3[box{i}];"
+            "[bg{i}][box{i}]overlay=x='{x}+20*t':y=160:eval=frame,format=yuv420p,setsar=1[v{i}]")
+    graph = ";".join([shot.format(bg="0x202020", i=0, x=30), shot.format(bg="0x102848", i=1, x=560),
+                      "[v0][v1]concat=n=2:v=1:a=0[v]"])
     ffmpeg.run(["-filter_complex", graph, "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", str(path)],
-               what="making a still subject")
+               what="making two shots")
+    return {"x": lambda t: 30 + 20 * t if t < 3 else 560 + 20 * (t - 3), "size": 40, "cut": 3.0}
+
+
+def bright_columns(frame: np.ndarray) -> tuple[int, int] | None:
+    """The first and last column holding near-white pixels (the test box), or None."""
+    columns = np.flatnonzero((frame.min(axis=2) > 200).any(axis=0))
+    return (int(columns[0]), int(columns[-1])) if len(columns) else None
+
+
+def make_still_subject(path: Path) -> None:
+    """4 s of a still frame: a yellow disc (radius 36) centred at (540, 180) on dark grey; nothing moves."""
+    from PIL import Image
+
+    ys, xs = np.indices((360, 640))
+    disc = np.hypot(xs - 540, ys - 180) < 36
+    picture = np.where(disc[..., None], np.array([240, 220, 60], np.uint8), np.array([24, 24, 24], np.uint8))
+    still = path.with_suffix(".png")
+    Image.fromarray(picture.astype(np.uint8)).save(still)
+    ffmpeg.run(["-loop", "1", "-framerate", "25", "-i", str(still), "-t", "4", "-c:v", "libx264", "-preset",
+                "ultrafast", "-pix_fmt", "yuv420p", str(path)], what="making a still subject")
 
 
 def video_frames(path: Path) -> int:
@@ -78,6 +100,14 @@ def frame_at(path: Path, seconds: float) -> np.ndarray:
                            "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
                           capture_output=True, check=True)
     return np.frombuffer(done.stdout, np.uint8).reshape(info.height, info.width, 3)
+
+
+def frames_every(path: Path, seconds: float) -> list[tuple[float, np.ndarray]]:
+    """(time, RGB frame) every `seconds`, full size, in one decode."""
+    from muselab.video.analysis import sample_frames
+
+    info = ffmpeg.probe(path)
+    return list(sample_frames(path, 1 / seconds, (info.width, info.height)))
 
 
 class LibraryContext(LocalContext):
