@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from muselab.engines import LocalContext
+from muselab.engines import EngineError, LocalContext
 from muselab.video import ffmpeg
 from muselab.video.synth import Shot, make_video
 
@@ -119,6 +119,8 @@ class LibraryContext(LocalContext):
         self.works = works
 
     def input_work(self, work_id: str) -> dict:
+        if work_id not in self.works:
+            raise EngineError(f"input work {work_id!r} not found in the library")  # as the studio's worker says
         work = self.works[work_id]
         return {"id": work_id, "title": work.get("title", work_id), "kind": work.get("kind", "video"),
                 "media_type": work.get("media_type", "video/mp4"), "recipe": None, "meta": work.get("meta", {})}

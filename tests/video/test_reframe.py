@@ -100,4 +100,4 @@ def test_reframe_scales_to_the_asked_height(tmp_path):
     make_moving_box(path, seconds=2)
     out, _ = _reframe(path, tmp_path, aspect="4:5", height=202)
     info = probe(out.path)
-    assert (info.width, info.height) == (160, 202)  # 202 * 4/5 = 161.6, kept even
+    assert (info.width, info.height) == (162, 202)  # 202 * 4/5 = 161.6: rounded, and even

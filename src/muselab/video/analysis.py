@@ -40,9 +40,10 @@ def cancel_probe(ctx: Context) -> Callable[[], bool]:
 
 
 def file_stem(title: str) -> str:
-    """A file name stem from a Work's title ("My talk.mp4" -> "My_talk")."""
+    """A file name stem from a Work's title ("My talk (cut).mp4" -> "My_talk_cut")."""
     stem = title.rsplit(".", 1)[0] if "." in title[-6:] else title
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:60] or "video"
+    stem = re.sub(r"_+", "_", "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)).strip("_")
+    return stem[:60] or "video"
 
 
 # ------------------------------------------------------------------------------------------ stretches
