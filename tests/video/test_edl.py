@@ -12,9 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from cutting_samples import FAST, SOURCE_ID, LibraryContext, make_cut_clip  # noqa: E402
 
 from muselab.engines import EngineError  # noqa: E402
-from muselab.video.autocut import run as autocut  # noqa: E402
 from muselab.video.edl import exact_rate, run, timecode  # noqa: E402
-from muselab.video.recipe import AutoCutRecipe, ExportEdlRecipe  # noqa: E402
+from muselab.video.recipe import ExportEdlRecipe  # noqa: E402
 from muselab.video.timeline import Segment, join_fades, rendered_length  # noqa: E402
 
 CUT_ID = "c0ffee0002"
@@ -166,16 +165,31 @@ def test_ntsc_rates_are_exact():
         24000, 1001)
 
 
-def test_an_auto_cut_exports_to_the_frame(tmp_path):
+def test_the_studio_cuts_an_imported_video_and_exports_the_cut(sqlite_studio, tmp_path):
+    from muselab.video.importer import import_check
+
     clip = tmp_path / "clip.mp4"
     make_cut_clip(clip)
-    ctx = LibraryContext({SOURCE_ID: {"path": clip, "title": "clip.mp4"}}, workdir=tmp_path / "cut")
-    [cut] = autocut(AutoCutRecipe(video_work_id=SOURCE_ID, **FAST), ctx)
-    works = {CUT_ID: {"title": cut.title, "meta": cut.meta}, SOURCE_ID: {"path": clip, "title": "clip.mp4"}}
-    ctx = LibraryContext(works, workdir=tmp_path / "edl")
-    [out] = run(ExportEdlRecipe(cut_work_id=CUT_ID, format="otio"), ctx)
-    timeline = _read_otio(out, tmp_path)
+    video = sqlite_studio.upload(clip, "clip.mp4", media_type="video/mp4", check=import_check(10))
+    job, _ = sqlite_studio.submit("video.autocut", {"video_work_id": video.id, **FAST}, local=True)
+    job = sqlite_studio.run_here(job.id)
+    assert job.state == "succeeded", job.error
+    cut = sqlite_studio.library.get(job.work_ids[0])
+    assert cut.kind == "video" and cut.meta["timeline"]["source"] == video.id
+    exports = {}
+    for fmt in ("cmx3600", "otio"):
+        job, _ = sqlite_studio.submit("video.export_edl", {"cut_work_id": cut.id, "format": fmt}, local=True)
+        job = sqlite_studio.run_here(job.id)
+        assert job.state == "succeeded", job.error
+        exports[fmt] = sqlite_studio.library.get(job.work_ids[0])
+    edl = exports["cmx3600"]
+    assert edl.kind == "data" and edl.filename == "clip_auto-cut.edl" and edl.media_type.startswith("text/plain")
+    assert len(_events(edl.text_content)) == len(cut.meta["timeline"]["segments"])
+    assert "* FROM CLIP NAME: clip.mp4" in edl.text_content
+    path = tmp_path / "cut.otio"
+    path.write_bytes(sqlite_studio.library.content_path(exports["otio"]).read_bytes())
+    timeline = otio.adapters.read_from_file(str(path))
     clips = list(timeline.video_tracks()[0].find_clips())
     assert [(c.source_range.start_time.to_seconds(), c.source_range.end_time_exclusive().to_seconds())
             for c in clips] == [tuple(s) for s in cut.meta["timeline"]["segments"]]
-    assert len(timeline.audio_tracks()) == 1  # found by probing the source file (no probe in its meta here)
+    assert len(timeline.audio_tracks()) == 1

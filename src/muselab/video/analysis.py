@@ -39,6 +39,13 @@ def cancel_probe(ctx: Context) -> Callable[[], bool]:
     return cancelled
 
 
+def source_title(ctx: Context, work_id: str, fallback: str) -> str:
+    """A video Work's title without its file suffix ("Talk.mp4" -> "Talk"), to name what is made from it."""
+    title = (ctx.input_work(work_id).get("title") or fallback).strip()
+    stem, dot, suffix = title.rpartition(".")
+    return stem if dot and stem and suffix.lower() in ("mp4", "m4v", "mov", "webm", "mkv", "avi") else title
+
+
 def file_stem(title: str) -> str:
     """A file name stem from a Work's title ("My talk (cut).mp4" -> "My_talk_cut")."""
     stem = title.rsplit(".", 1)[0] if "." in title[-6:] else title

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from muselab.engines import Context, Output
-from muselab.video.analysis import Stretch, cancel_probe, detect_stretches, file_stem
+from muselab.video.analysis import Stretch, cancel_probe, detect_stretches, file_stem, source_title
 from muselab.video.ffmpeg import probe_video
 from muselab.video.recipe import AutoCutRecipe
 from muselab.video.timeline import Segment, complement, render_segments, timeline_meta
@@ -94,7 +94,7 @@ def run(recipe: AutoCutRecipe, ctx: Context) -> list[Output]:
                     on_progress=lambda f: ctx.progress(0.4 + 0.6 * f, "rendering the cut"), cancelled=cancelled)
     ctx.check_cancelled()
     ctx.progress(1.0, "done")
-    title = ctx.input_work(recipe.video_work_id).get("title") or source.name
+    title = source_title(ctx, recipe.video_work_id, source.name)
     notes = []
     if cut_silence and not info.has_audio:
         notes.append("the video has no sound, so no silence was cut")

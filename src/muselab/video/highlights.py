@@ -18,7 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from muselab.engines import Context, EngineError, Output
-from muselab.video.analysis import analysis_size, cancel_probe, file_stem, find_scenes, sample_frames, sound_levels
+from muselab.video.analysis import (
+    analysis_size,
+    cancel_probe,
+    file_stem,
+    find_scenes,
+    sample_frames,
+    sound_levels,
+    source_title,
+)
 from muselab.video.ffmpeg import MediaInfo, probe_video
 from muselab.video.recipe import HighlightsRecipe
 from muselab.video.timeline import Segment, render_segments, rendered_length, timeline_meta
@@ -261,7 +269,7 @@ def run(recipe: HighlightsRecipe, ctx: Context) -> list[Output]:
                     on_progress=lambda f: ctx.progress(0.5 + 0.5 * f, "rendering"), cancelled=cancelled)
     ctx.check_cancelled()
     ctx.progress(1.0, "done")
-    title = ctx.input_work(recipe.video_work_id).get("title") or source.name
+    title = source_title(ctx, recipe.video_work_id, source.name)
     kind = "trailer" if trailer else "highlights"
     meta = {
         "timeline": timeline_meta(recipe.video_work_id, pieces, crossfade, info.fps),

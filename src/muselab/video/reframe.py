@@ -25,7 +25,14 @@ import numpy as np
 
 from muselab.engines import Context, Output
 from muselab.video import ffmpeg
-from muselab.video.analysis import analysis_size, cancel_probe, file_stem, find_scenes, sample_frames
+from muselab.video.analysis import (
+    analysis_size,
+    cancel_probe,
+    file_stem,
+    find_scenes,
+    sample_frames,
+    source_title,
+)
 from muselab.video.ffmpeg import MediaInfo, probe_video
 from muselab.video.recipe import ReframeRecipe
 from muselab.video.timeline import Segment, encoding_args
@@ -260,7 +267,7 @@ def run(recipe: ReframeRecipe, ctx: Context) -> list[Output]:
                on_progress=lambda f: ctx.progress(0.45 + 0.55 * f, "rendering"))
     ctx.check_cancelled()
     ctx.progress(1.0, "done")
-    title = ctx.input_work(recipe.video_work_id).get("title") or source.name
+    title = source_title(ctx, recipe.video_work_id, source.name)
     found = {m: round(tracked.how.count(m) / max(1, len(tracked.how)), 3) for m in ("motion", "hold", "saliency")}
     meta = {"aspect": recipe.aspect, "crop": [box.width, box.height], "size": [box.out_width, box.out_height],
             "axis": box.axis, "shots": len(scenes), "subject_found_by": found,
