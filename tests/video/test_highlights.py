@@ -1,4 +1,6 @@
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from cutting_samples import FAST, FPS, SOURCE_ID, LibraryContext, make_mixed_clip, video_frames  # noqa: E402
 
-from muselab.engines import EngineError  # noqa: E402
+from muselab.engines import Cancelled, EngineError  # noqa: E402
 from muselab.video.highlights import SUMMARY, Candidate, Signals, choose, run, score, split_long  # noqa: E402
 from muselab.video.recipe import HighlightsRecipe  # noqa: E402
 from muselab.video.timeline import Segment, rendered_length  # noqa: E402
@@ -87,3 +89,14 @@ def test_a_long_take_gives_several_pieces_and_the_length_is_met():
     assert abs(rendered_length(pieces, 0.5) - 14) < 1e-6
     assert all(p.start >= 30 for p in pieces), pieces  # the busy half
     assert all(p.duration <= 8 + 1e-9 for p in pieces)
+
+
+def test_highlights_stop_when_cancelled(mixed_clip, tmp_path):
+    path, _ = mixed_clip
+    ctx = LibraryContext({SOURCE_ID: {"path": path, "title": "mixed.mp4"}}, workdir=tmp_path / "work")
+    threading.Timer(0.5, ctx.cancel_event.set).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        run(HighlightsRecipe(video_work_id=SOURCE_ID, target_seconds=8), ctx)
+    assert time.monotonic() - started < 5
+    assert not (tmp_path / "work" / "highlights.mp4").exists()

@@ -2,6 +2,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -17,6 +18,7 @@ from cutting_samples import (  # noqa: E402
     make_two_shots_box,
 )
 
+from muselab.engines import Cancelled  # noqa: E402
 from muselab.video.ffmpeg import probe  # noqa: E402
 from muselab.video.recipe import ReframeRecipe  # noqa: E402
 from muselab.video.reframe import crop_box, crop_commands, keyframes, run, smooth  # noqa: E402
@@ -101,3 +103,20 @@ def test_reframe_scales_to_the_asked_height(tmp_path):
     out, _ = _reframe(path, tmp_path, aspect="4:5", height=202)
     info = probe(out.path)
     assert (info.width, info.height) == (162, 202)  # 202 * 4/5 = 161.6: rounded, and even
+
+
+def test_reframe_stops_when_cancelled(tmp_path):
+    path = tmp_path / "box.mp4"
+    make_moving_box(path)
+    ctx = LibraryContext({SOURCE_ID: {"path": path, "title": path.name}}, workdir=tmp_path / "work")
+    seen = []
+
+    def cancel_while_rendering(fraction, message, preview):
+        seen.append(message)
+        if fraction > 0.45:  # past the analysis: the render's ffmpeg must stop
+            ctx.cancel_event.set()
+
+    ctx._on_progress = cancel_while_rendering
+    with pytest.raises(Cancelled):
+        run(ReframeRecipe(video_work_id=SOURCE_ID, encoding={"preset": "medium"}), ctx)
+    assert "rendering" in seen
