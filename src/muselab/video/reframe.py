@@ -271,7 +271,9 @@ def run(recipe: ReframeRecipe, ctx: Context) -> list[Output]:
     found = {m: round(tracked.how.count(m) / max(1, len(tracked.how)), 3) for m in ("motion", "hold", "saliency")}
     meta = {"aspect": recipe.aspect, "crop": [box.width, box.height], "size": [box.out_width, box.out_height],
             "axis": box.axis, "shots": len(scenes), "subject_found_by": found,
-            "keyframes": [[[round(t, 3), round(v, 1)] for t, v in points] for points in shots][:500]}
+            "keyframe_count": sum(len(points) for points in shots)}
+    if meta["keyframe_count"] <= 2000:  # the crop path per shot, (time, offset), while it stays small
+        meta["keyframes"] = [[[round(t, 3), round(v, 1)] for t, v in points] for points in shots]
     tag = recipe.aspect.replace(":", "x")
     return [Output(kind="video", media_type="video/mp4", path=out, title=f"{title} ({recipe.aspect})",
                    filename=f"{file_stem(title)}-{tag}.mp4", parents=[recipe.video_work_id], meta=meta,
