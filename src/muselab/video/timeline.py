@@ -51,6 +51,18 @@ def complement(cuts: list[Segment], duration: float, padding: float = 0.0, min_k
     return kept
 
 
+def join_fades(segments: list[Segment], crossfade: float) -> list[float]:
+    """The crossfade at each join as rendered: never more than a third of the shorter piece (0: hard cuts)."""
+    if crossfade <= 0:
+        return [0.0] * max(0, len(segments) - 1)
+    return [min(crossfade, a.duration / 3, b.duration / 3) for a, b in zip(segments, segments[1:], strict=False)]
+
+
+def rendered_length(segments: list[Segment], crossfade: float) -> float:
+    """How long the render of `segments` joined with `crossfade` lasts (each crossfade overlaps two pieces)."""
+    return sum(s.duration for s in segments) - sum(join_fades(segments, crossfade))
+
+
 def timeline_meta(source_work_id: str, segments: list[Segment], crossfade: float, fps: float) -> dict:
     """What an output Work keeps of its cut (read back by video.export_edl)."""
     return {"source": source_work_id, "fps": fps, "crossfade": crossfade,
@@ -81,8 +93,7 @@ def segments_filter(segments: list[Segment], has_audio: bool, crossfade: float) 
         return ";".join(parts), "[vout]", "[aout]" if has_audio else None
     # Crossfades: each join overlaps the pieces by `fade` (never more than a third of the shorter one).
     video, audio, length = "[vt0]", "[at0]", segments[0].duration
-    for i in range(1, n):
-        fade = min(crossfade, segments[i - 1].duration / 3, segments[i].duration / 3)
+    for i, fade in enumerate(join_fades(segments, crossfade), start=1):
         offset = max(0.0, length - fade)
         parts.append(f"{video}[vt{i}]xfade=transition=fade:duration={fade:.3f}:offset={offset:.3f}[vx{i}]")
         video = f"[vx{i}]"
