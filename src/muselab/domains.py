@@ -38,7 +38,8 @@ DOMAINS: list[Domain] = [
            api="muselab.api.routers.image:router", web="muselab.web.image:router"),
     Domain("training", tasks="muselab.training", cli="muselab.cli.training:register",
            api="muselab.api.routers.training:router", web="muselab.web.training:router"),
-    Domain("video", tasks="muselab.video", cli="muselab.cli.video:register", api="muselab.api.routers.video:router"),
+    Domain("video", tasks="muselab.video", cli="muselab.cli.video:register",
+           api="muselab.api.routers.video:router", web="muselab.web.video:router"),
 ]
 
 _extra: list[Domain] = []
