@@ -83,7 +83,7 @@ def run(recipe: AutoCutRecipe, ctx: Context) -> list[Output]:
         source, info,
         black=(recipe.black_threshold, recipe.black_min_seconds) if recipe.remove_black else None,
         frozen=(recipe.frozen_noise_db, recipe.frozen_min_seconds) if recipe.remove_frozen else None,
-        silence=(recipe.silence_db, recipe.silence_min_seconds) if cut_silence else None,
+        silence=(recipe.silence_db, recipe.shortest_silence) if cut_silence else None,
         speech_band=talk, on_progress=lambda f: ctx.progress(0.4 * f, "analysing"), cancelled=cancelled)
     ctx.check_cancelled()
     kept, removed = plan_cut(stretches, info.duration, info.fps, recipe.padding_seconds, recipe.min_keep_seconds)

@@ -83,9 +83,16 @@ class AutoCutRecipe(RenderRecipe):
     frozen_noise_db: float = Field(default=-50, ge=-90, le=0, description="Frame change below this counts as frozen.")
     remove_silence: bool = True
     silence_db: float = Field(default=-35, ge=-90, le=0, description="Audio below this level counts as silence.")
-    silence_min_seconds: float = Field(default=1.0, ge=0.05, le=3600)
+    silence_min_seconds: float | None = Field(default=None, ge=0.05, le=3600, description="Shortest silence cut; "
+                                              "empty: 1 s, or 0.4 s with jump_cut (a pause in speech).")
     jump_cut: bool = Field(default=False, description="Talk mode: cut every pause longer than silence_min_seconds "
                            "(a jump cut), keeping padding_seconds around speech.")
+
+    @property
+    def shortest_silence(self) -> float:
+        if self.silence_min_seconds is not None:
+            return self.silence_min_seconds
+        return 0.4 if self.jump_cut else 1.0
     padding_seconds: float = Field(default=0.15, ge=0, le=5, description="Kept around each cut, so speech is not "
                                    "clipped.")
     min_keep_seconds: float = Field(default=0.3, ge=0, le=60, description="Shorter kept pieces are dropped.")
