@@ -1,9 +1,9 @@
 """Sound for a video, as ffmpeg filter-graph pieces shared by video.sound and video.assemble: a music bed looped
 or cut to length, ducking under speech, and EBU R128 loudness (measured, then applied).
 
-Ducking is a sidechain compressor keyed by the foreground (the video's own sound, narration): a low threshold
-and the highest ratio make it act almost like a switch, and its wet/dry `mix` sets how deep the music can go,
-so `duck_db` is the dip whatever the speech level (within about ±2 dB over a 20 dB range of speech levels).
+Ducking is a sidechain compressor keyed by the foreground (the video's own sound, narration), levelled first so
+that quiet and loud speech key it alike; its wet/dry `mix` sets how deep the music goes, so `duck_db` is the dip
+whatever the speech level (measured within about 1.5 dB for speech peaking anywhere from -30 to -6 dBFS).
 """
 
 from __future__ import annotations
@@ -26,11 +26,16 @@ FORMAT = f"aformat=sample_fmts=fltp:sample_rates={RATE}:channel_layouts=stereo"
 TRUE_PEAK = -1.5  # dBTP ceiling of the normalised sound
 LRA = 20.0  # loudness range allowed before loudnorm gives up linear gain (the widest ffmpeg 5 accepts is 50)
 
-# The ducker: the key (speech) is band-limited to the voice, then anything above -50 dBFS pushes the compressor
-# far into gain reduction (ratio 20); the reduction reached at a nominal 30 dB over the threshold sets the mix.
-DUCK_THRESHOLD_DB = -50.0
+# The ducker. The key (the foreground: speech) is band-limited to the voice and levelled by a fast compressor
+# (ratio 20 above -40 dBFS, +24 dB make-up), so quiet and loud speech reach the ducker at nearly the same level
+# (about -15 dBFS) while a noise floor below about -54 dBFS stays under its threshold. The ducker (ratio 20,
+# threshold -30 dBFS) then reduces the music by about 14 dB, and its wet/dry mix scales that to duck_db. A dip
+# deeper than one stage gives is split over several ducker stages in a row.
+KEY_LEVELLER = "highpass=f=100,lowpass=f=6000,acompressor=threshold=0.01:ratio=20:attack=2:release=60:makeup=16"
+DUCK_THRESHOLD_DB = -30.0
 DUCK_RATIO = 20.0
-DUCK_NOMINAL_OVER_DB = 30.0
+DUCK_NOMINAL_OVER_DB = 15.0  # where the levelled key sits above the ducker's threshold
+DUCK_STAGE_DB = 12.0  # the deepest dip one stage is asked for
 DUCK_ATTACK_MS = 15
 DUCK_RELEASE_MS = 350
 
@@ -73,7 +78,7 @@ def fit_length(length: float) -> str:
 
 
 def duck_mix(duck_db: float) -> float:
-    """The compressor's wet share that makes its deepest dip `duck_db`, at the nominal gain reduction."""
+    """The ducker's wet share that makes its deepest dip `duck_db` at the levelled key's nominal reduction."""
     reached = 10 ** (-(DUCK_NOMINAL_OVER_DB * (1 - 1 / DUCK_RATIO)) / 20)
     return min(1.0, (1 - 10 ** (-duck_db / 20)) / (1 - reached))
 
@@ -82,10 +87,18 @@ def duck(music: str, key: str, out: str, duck_db: float) -> list[str]:
     """Graph parts lowering `music` by about `duck_db` while `key` (speech) sounds; labels without brackets."""
     if duck_db <= 0:
         return [f"[{music}]anull[{out}]"]
+    stages = max(1, math.ceil(duck_db / DUCK_STAGE_DB - 1e-9))
+    keys = [f"{key}{k}" for k in range(stages)]
+    parts = [f"[{key}]{KEY_LEVELLER}" + (f",asplit={stages}" if stages > 1 else "") + "".join(f"[{k}]" for k in keys)]
     threshold = 10 ** (DUCK_THRESHOLD_DB / 20)
-    return [f"[{key}]highpass=f=100,lowpass=f=6000[{key}f]",
-            f"[{music}][{key}f]sidechaincompress=threshold={number(threshold)}:ratio={number(DUCK_RATIO)}"
-            f":attack={DUCK_ATTACK_MS}:release={DUCK_RELEASE_MS}:mix={number(duck_mix(duck_db))}[{out}]"]
+    current = music
+    for k, key_label in enumerate(keys):
+        target = out if k == stages - 1 else f"{out}{k}"
+        parts.append(f"[{current}][{key_label}]sidechaincompress=threshold={number(threshold)}"
+                     f":ratio={number(DUCK_RATIO)}:attack={DUCK_ATTACK_MS}:release={DUCK_RELEASE_MS}"
+                     f":mix={number(duck_mix(duck_db / stages))}[{target}]")
+        current = target
+    return parts
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,7 @@ class Loudness:
         return (f"loudnorm=I={number(target)}:TP={number(TRUE_PEAK)}:LRA={number(LRA)}"
                 f":measured_I={number(self.integrated)}:measured_TP={number(self.true_peak)}"
                 f":measured_LRA={number(self.lra)}:measured_thresh={number(self.threshold)}"
-                f":offset={number(self.offset)}:linear=true,aresample={RATE}")
+                f":offset={number(self.offset)}:linear=true,aresample={RATE},{FORMAT}")
 
 
 def measure_filter(target: float) -> str:
