@@ -89,6 +89,14 @@ def frame(path: Path, at: float, width: int | None = None, height: int | None = 
     return np.frombuffer(raw, np.uint8).reshape(h, w, 3).astype(float)
 
 
+def frames_gray(path: Path) -> np.ndarray:
+    """Every frame as grey levels (frames, height, width), float."""
+    info = probe(path)
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, info["height"], info["width"]).astype(float)
+
+
 def save_frame(path: Path, at: float, png: Path) -> Path:
     """A frame as a PNG (to look at while developing)."""
     _ffmpeg(["-ss", f"{at:.3f}", "-i", str(path), "-frames:v", "1", "-update", "1", str(png)])
