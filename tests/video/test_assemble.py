@@ -47,14 +47,14 @@ def assemble(tmp_path, media, **recipe):
 def test_clips_and_a_picture_join_with_dissolves_at_the_times_in_the_meta(tmp_path, media):
     shots = [{"work_id": RED, "start": 0.5, "end": 2.5}, {"work_id": PIC, "duration": 2.0},
              {"work_id": BLUE, "caption": "第二幕 The sea"}]
-    out, ctx = assemble(tmp_path, media, shots=shots, transition="fade", transition_seconds=0.5)
+    out, ctx = assemble(tmp_path, media, shots=shots, transition="fade", transition_seconds=0.4)
     starts = [s["at"] for s in out.meta["shots"]]
-    assert starts == [0.0, 1.5, 3.0]
-    assert out.meta["duration"] == pytest.approx(6.0)
+    assert starts == [0.0, 1.6, 3.2]
+    assert out.meta["duration"] == pytest.approx(6.2)
     info = probe(out.path)
     assert (info["width"], info["height"]) == (320, 180) and info["fps"] == "25/1"
-    assert info["video_duration"] == pytest.approx(6.0, abs=0.05)
-    assert info["audio_duration"] == pytest.approx(6.0, abs=0.1)
+    assert info["video_duration"] == pytest.approx(6.2, abs=0.05)
+    assert info["audio_duration"] == pytest.approx(6.2, abs=0.1)
     assert out.parents == [RED, PIC, BLUE]
     assert out.meta["shots"][0] | {} == {"kind": "video", "at": 0.0, "until": 2.0, "work_id": RED, "start": 0.5,
                                          "end": 2.5}
@@ -145,6 +145,7 @@ def test_pictures_only_with_music_have_the_music_as_their_sound(tmp_path, media)
 
 def test_times_overlap_by_at_most_a_third_of_a_piece():
     assert times([3, 3, 3], "fade", 0.6) == (pytest.approx([0, 2.4, 4.8]), [0, 0.6, 0.6])
+    assert times([2, 2], "fade", 0.5, fps=25)[1] == [0, 0.48]  # whole frames
     starts, overlaps = times([0.9, 3], "fade", 1.0)
     assert overlaps == [0, pytest.approx(0.3)]
     assert times([1, 2], "cut", 0.6) == ([0, 1], [0, 0])

@@ -72,11 +72,14 @@ def frame_size(aspect: str, height: int) -> tuple[int, int]:
     return width, height
 
 
-def times(durations: list[float], transition: str, seconds: float) -> tuple[list[float], list[float]]:
-    """Where each piece starts in the film, and each join's overlap (the first is 0)."""
+def times(durations: list[float], transition: str, seconds: float, fps: int | None = None
+          ) -> tuple[list[float], list[float]]:
+    """Where each piece starts in the film, and each join's overlap (the first is 0); in whole frames with `fps`."""
     starts, overlaps, position = [], [], 0.0
     for i, d in enumerate(durations):
         overlap = 0.0 if i == 0 or transition == "cut" else min(seconds, durations[i - 1] / 3, d / 3)
+        if fps:
+            overlap = round(overlap * fps) / fps
         position -= overlap
         starts.append(position)
         overlaps.append(overlap)
@@ -148,8 +151,10 @@ def assemble_film(ctx: Context, pieces: list[Piece], tracks: list[Track], out: P
     if not pieces:
         raise EngineError("shots: the film needs at least one shot")
     encoding = encoding or Encoding()
+    for piece in pieces:  # whole frames, so every offset below falls on a frame
+        piece.duration = max(1, round(piece.duration * fps)) / fps
     durations = [p.duration for p in pieces]
-    starts, overlaps = times(durations, transition, transition_seconds)
+    starts, overlaps = times(durations, transition, transition_seconds, fps)
     length = starts[-1] + durations[-1]
     files = text_overlay.TextFiles(ctx.workdir / "text", "caption")
     args: list[str] = []
@@ -236,7 +241,7 @@ def assemble_film(ctx: Context, pieces: list[Piece], tracks: list[Track], out: P
         sound = None
 
     maps = ["-map", f"[{video}]"] + (["-map", f"[{sound}]"] if sound else [])
-    render(ctx, [*args, "-filter_complex", ";".join(parts), *maps, "-r", str(fps),
+    render(ctx, [*args, "-filter_complex", ";".join(parts), *maps,
                  *encoding_args(encoding, bool(sound)), "-t", number(length), str(out)],
            length, span, "rendering the film", what="rendering the film")
     shots = []
