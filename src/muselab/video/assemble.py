@@ -23,7 +23,7 @@ from pathlib import Path
 
 from muselab.engines import Context, EngineError, Output
 from muselab.video import mixing, text_overlay
-from muselab.video.ffmpeg import MediaInfo, probe, probe_video
+from muselab.video.ffmpeg import MediaInfo, probe
 from muselab.video.graph import media_kind, number, render
 from muselab.video.recipe import AssembleRecipe, Encoding
 from muselab.video.timeline import encoding_args
@@ -164,7 +164,7 @@ def assemble_film(ctx: Context, pieces: list[Piece], tracks: list[Track], out: P
     n_inputs = 0
     for i, piece in enumerate(pieces):
         if piece.kind == "video":
-            args += ["-ss", number(piece.start), "-t", number(piece.duration + 0.1), "-i", str(piece.path)]
+            args += ["-ss", number(piece.start), "-t", number(piece.duration + 0.5 / fps), "-i", str(piece.path)]
             parts += _video(piece, f"{n_inputs}:v", width, height, fps, f"pv{i}")
             source = f"{n_inputs}:a" if piece.info.has_audio else None
             n_inputs += 1
@@ -260,16 +260,25 @@ def assemble_film(ctx: Context, pieces: list[Piece], tracks: list[Track], out: P
 
 
 def pieces_of(recipe: AssembleRecipe, ctx: Context) -> list[Piece]:
-    """The recipe's shots as pieces (each input probed: a video's range checked, a picture's size read)."""
-    pieces = []
+    """The recipe's shots as pieces (each input probed once, however many shots it gives: a video's range checked,
+    a picture's size read)."""
+    pieces, seen = [], {}
     if recipe.title.strip():
         pieces.append(Piece("card", duration=TITLE_SECONDS, text=recipe.title))
     for i, shot in enumerate(recipe.shots):
         where = f"shots[{i}]"
-        path = ctx.input_path(shot.work_id)
-        kind = media_kind(ctx, shot.work_id, path)
+        if shot.work_id not in seen:
+            path = ctx.input_path(shot.work_id)
+            kind = media_kind(ctx, shot.work_id, path, probe_if_unsure=False)
+            info = probe(path, f"{where}.work_id") if kind in ("video", "picture", None) else None
+            if kind is None:  # nothing said what it is: the probe decides
+                kind = "video" if info.has_video and info.duration > 0 and not info.format.endswith("_pipe") \
+                    else "audio" if info.has_audio else "picture"
+            seen[shot.work_id] = (path, kind, info)
+        path, kind, info = seen[shot.work_id]
         if kind == "video":
-            info = probe_video(path, f"{where}.work_id")
+            if not info.has_video or info.duration <= 0:
+                raise EngineError(f"{where}.work_id: the file has no video stream with a duration")
             end = info.duration if shot.end is None else shot.end
             if shot.start >= info.duration:
                 raise EngineError(f"{where}.start: {shot.start:g} s is past the end of the video "
@@ -282,7 +291,6 @@ def pieces_of(recipe: AssembleRecipe, ctx: Context) -> list[Piece]:
             pieces.append(Piece("video", path, shot.start, end - shot.start, caption=shot.caption,
                                 work_id=shot.work_id, info=info))
         elif kind == "picture":
-            info = probe(path, f"{where}.work_id")
             if not info.width or not info.height:
                 raise EngineError(f"{where}.work_id: the picture could not be read")
             pieces.append(Piece("picture", path, duration=shot.duration, ken_burns=shot.ken_burns,

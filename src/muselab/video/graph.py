@@ -61,8 +61,9 @@ def render(ctx: Context, args: list[str], duration: float, span: tuple[float, fl
 IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")
 
 
-def media_kind(ctx: Context, work_id: str, path: Path) -> str:
-    """What a Work holds: 'picture', 'midi', 'audio' or 'video' (from its kind, else its first bytes, else ffprobe)."""
+def media_kind(ctx: Context, work_id: str, path: Path, probe_if_unsure: bool = True) -> str | None:
+    """What a Work holds: 'picture', 'midi', 'audio' or 'video' (from its kind, else its first bytes, else ffprobe;
+    None when only a probe could tell and `probe_if_unsure` is off: the caller probes anyway)."""
     try:
         work = ctx.input_work(work_id)
     except EngineError:
@@ -82,6 +83,8 @@ def media_kind(ctx: Context, work_id: str, path: Path) -> str:
         return "audio"
     if kind == "video" or media_type.startswith("video/"):
         return "video"
+    if not probe_if_unsure:
+        return None
     info = ffmpeg.probe(path, field=work_id)
     if info.has_video and info.duration > 0 and not info.format.endswith("_pipe"):
         return "video"
