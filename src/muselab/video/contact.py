@@ -33,11 +33,11 @@ class Layout:
 
 
 def layout(count: int, frame_width: int, frame_height: int) -> Layout:
-    """The grid for `count` thumbnails of a frame_width x frame_height video: 5 columns of 320 px up to 40
+    """The grid for `count` thumbnails of a frame_width x frame_height video: 5 columns of 256 px up to 40
     scenes, then more and smaller cells so a long film stays one readable picture."""
     count = max(1, count)
     columns = min(count, 5 if count <= 40 else 8 if count <= 160 else 12)
-    cell_width = {5: 320, 8: 240, 12: 180}.get(columns, 320)
+    cell_width = {8: 200, 12: 160}.get(columns, 256)
     cell_height = max(2, round(cell_width * frame_height / max(1, frame_width) / 2) * 2)
     rows = math.ceil(count / columns)
     width = GAP + columns * (cell_width + GAP)
@@ -80,7 +80,9 @@ def contact_sheet(thumbnails: list[Path], scenes: list, title: str, subtitle: st
         x = GAP + column * (grid.cell_width + GAP)
         y = HEADER + row * (grid.cell_height + CAPTION + GAP)
         with Image.open(thumb) as picture:
-            cell = picture.convert("RGB").resize((grid.cell_width, grid.cell_height), Image.Resampling.LANCZOS)
+            cell = picture.convert("RGB")
+            if cell.size != (grid.cell_width, grid.cell_height):
+                cell = cell.resize((grid.cell_width, grid.cell_height), Image.Resampling.BILINEAR, reducing_gap=2.0)
         sheet.paste(cell, (x, y))
         mark = MARK.get(scene.transition)
         if mark and i:  # a gradual way in: a coloured bar on the thumbnail's left edge
@@ -89,6 +91,6 @@ def contact_sheet(thumbnails: list[Path], scenes: list, title: str, subtitle: st
         if i and scene.transition != "cut":
             label += f"  {scene.transition}"
         draw.text((x + 2, y + grid.cell_height + 5), label, font=small, fill=TEXT)
-    sheet.save(out, format="PNG", optimize=False)
+    sheet.save(out, format="PNG", compress_level=3)  # 6 (the default) is ~50 % slower for 3 % less
     return {"columns": grid.columns, "rows": grid.rows, "cell": [grid.cell_width, grid.cell_height],
             "font": font_name}

@@ -24,12 +24,15 @@ from typing import Any
 from muselab.engines import Cancelled, Context, EngineError, Output
 from muselab.video import ffmpeg
 from muselab.video.contact import clock, contact_sheet
+from muselab.video.detectors import make_detector
 from muselab.video.ffmpeg import MediaInfo, probe_video
 from muselab.video.recipe import ScenesRecipe
 from muselab.video.timeline import encoding_args
 
-ANALYSIS_WIDTH = 256  # default analysis size: frames are shrunk to about this width (see default_downscale)
-THUMB_WIDTH = 640  # thumbnails are at most this wide
+ANALYSIS_WIDTH = 256  # frames are analysed this wide unless the recipe sets `downscale` (PySceneDetect's choice)
+THUMB_WIDTH = 256  # thumbnails (and contact sheet cells) are at most this wide: the default analysis width
+SAMPLE_BYTES = 48_000_000  # analysis frames kept for thumbnails, at most (then seeks find the rest)
+SAME_EDGES = 0.95  # a hard cut across which the edges stay this alike is light or colour changing, not a new shot
 CUT_SHARE = 0.5  # a cut inside a blend wins when its one frame carries this share of the blend's change
 
 
@@ -76,7 +79,7 @@ class Detection:
     seconds: float = 0.0  # wall time of the pass
     gradual_found: int = 0
     cuts_found: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    samples: dict[int, Any] = field(default_factory=dict)  # frame index -> analysis frame (BGR), when kept
 
 
 # ------------------------------------------------------------------------------------------- options
@@ -98,26 +101,12 @@ def scene_options(recipe_like: Any = None) -> ScenesRecipe:
     return ScenesRecipe.model_validate({"video_work_id": "0" * 8, **given})
 
 
-def default_downscale(width: int) -> int:
-    """Shrink factor for analysis when the recipe leaves it empty: about ANALYSIS_WIDTH pixels wide."""
-    return max(1, round(width / ANALYSIS_WIDTH))
-
-
-def _make_detector(options: ScenesRecipe, fps: float):
-    from scenedetect import AdaptiveDetector, ContentDetector, HistogramDetector, ThresholdDetector
-
-    min_len = max(0, round(options.min_scene_seconds * fps))
-    t = options.threshold
-    if options.detector == "content":
-        return ContentDetector(threshold=t or 27.0, min_scene_len=min_len)
-    if options.detector == "adaptive":
-        return AdaptiveDetector(adaptive_threshold=t or 3.0, min_scene_len=min_len)
-    if options.detector == "threshold":
-        return ThresholdDetector(threshold=t or 12.0, min_scene_len=min_len)
-    if t is not None and t > 1:
-        raise EngineError(f"threshold: the histogram detector takes a share of change between 0 and 1 (default "
-                          f"0.2), not {t:g}")
-    return HistogramDetector(threshold=t or 0.2, min_scene_len=min_len)
+def analysis_size(width: int, height: int, downscale: int | None) -> tuple[int, int]:
+    """The size frames are analysed at: width/downscale x height/downscale, or when downscale is empty
+    ANALYSIS_WIDTH wide (smaller frames as they are). Measured: below ~256 pixels PySceneDetect's content and
+    adaptive detectors start to fire on lighting changes (benchmarks/video_speed.py, docs)."""
+    factor = downscale or max(1.0, width / ANALYSIS_WIDTH)
+    return max(8, round(width / factor)), max(8, round(height / factor))
 
 
 # ------------------------------------------------------------------------------------------- detection
@@ -132,8 +121,12 @@ def detect(path: Path | str, recipe_like: Any = None, on_progress: Callable[[flo
 
 
 def detect_scenes(path: Path, options: ScenesRecipe, on_progress: Callable[[float], None] | None = None,
-                  cancelled: Callable[[], bool] | None = None, info: MediaInfo | None = None) -> Detection:
-    """detect(), with the frame rate, frame count and probe kept (what the engine's outputs need)."""
+                  cancelled: Callable[[], bool] | None = None, info: MediaInfo | None = None,
+                  keep_samples: bool = False) -> Detection:
+    """detect(), with the frame rate, frame count and probe kept (what the engine's outputs need).
+
+    `keep_samples`: also keep evenly spaced analysis frames (within SAMPLE_BYTES), so most thumbnails need
+    no second decoding."""
     from scenedetect import FrameTimecode
 
     from muselab.video.framepipe import read_frames
@@ -144,17 +137,19 @@ def detect_scenes(path: Path, options: ScenesRecipe, on_progress: Callable[[floa
     if info.fps <= 0 or info.width <= 0 or info.height <= 0:
         raise EngineError("video_work_id: the video has no frame rate or frame size ffprobe can read")
     fps = info.fps
-    factor = options.downscale or default_downscale(info.width)
-    size = (max(8, round(info.width / factor)), max(8, round(info.height / factor)))
-    detector = _make_detector(options, fps)
+    size = analysis_size(info.width, info.height, options.downscale)
+    detector = make_detector(options.detector, options.threshold, max(0, round(options.min_scene_seconds * fps)))
     stats = FrameStats(fps, gradual=options.gradual)
     expected = info.frames or max(1, round(info.duration * fps))
     base = FrameTimecode(0, fps)
+    samples = _Samples(max(16, SAMPLE_BYTES // (size[0] * size[1] * 3))) if keep_samples else None
     raw_cuts: list[int] = []
     count, last_report = 0, time.monotonic()
     for frame in read_frames(path, *size):
         raw_cuts += [c.frame_num for c in detector.process_frame(base + count, frame)]
         stats.push(frame)
+        if samples is not None:
+            samples.offer(count, frame)
         count += 1
         if count % 16 == 0:
             if cancelled is not None and cancelled():
@@ -169,6 +164,8 @@ def detect_scenes(path: Path, options: ScenesRecipe, on_progress: Callable[[floa
     stats.finish()
     transitions = stats.transitions()
     hard_kind = "fade" if options.detector == "threshold" else "cut"
+    if hard_kind == "cut":  # the same edges on both sides: a light switched on, a colour shift, not a new shot
+        raw_cuts = [c for c in raw_cuts if not 0 < c < count or stats.same_edges[c] < SAME_EDGES]
     boundaries = merge_boundaries(raw_cuts, transitions, stats.change, count, hard_kind)
     boundaries = enforce_min_length(boundaries, count, max(1, round(options.min_scene_seconds * fps)))
     scenes = to_scenes(boundaries, count, fps)
@@ -176,7 +173,24 @@ def detect_scenes(path: Path, options: ScenesRecipe, on_progress: Callable[[floa
         on_progress(1.0)
     return Detection(scenes, fps, count, info, size, time.monotonic() - began,
                      gradual_found=sum(1 for s in scenes if s.transition != "cut"),
-                     cuts_found=sum(1 for s in scenes[1:] if s.transition == "cut"))
+                     cuts_found=sum(1 for s in scenes[1:] if s.transition == "cut"),
+                     samples=samples.frames if samples is not None else {})
+
+
+class _Samples:
+    """Every `stride`-th frame; when more than `budget` are held, every other one goes and the stride doubles,
+    so a film of any length keeps frames evenly spread within a fixed memory."""
+
+    def __init__(self, budget: int):
+        self.budget, self.stride, self.frames = budget, 1, {}
+
+    def offer(self, index: int, frame) -> None:
+        if index % self.stride:
+            return
+        self.frames[index] = frame  # read_frames gives each frame its own buffer: nothing is copied
+        if len(self.frames) > self.budget:
+            self.stride *= 2
+            self.frames = {i: f for i, f in self.frames.items() if i % self.stride == 0}
 
 
 @dataclass
@@ -253,7 +267,8 @@ def run(recipe: ScenesRecipe, ctx: Context) -> list[Output]:
     def progress(fraction: float) -> None:
         ctx.progress(found_at * fraction, "finding the scenes")
 
-    found = detect_scenes(source, recipe, progress, lambda: _cancelled(ctx), info)
+    found = detect_scenes(source, recipe, progress, lambda: _cancelled(ctx), info,
+                          keep_samples=recipe.thumbnails or recipe.contact_sheet)
     scenes, parents = found.scenes, [recipe.video_work_id]
     ctx.progress(found_at, f"{len(scenes)} scenes found")
     listing = [s.to_dict() for s in scenes]
@@ -319,15 +334,30 @@ def timecode(seconds: float) -> str:
 
 def _pictures(recipe: ScenesRecipe, ctx: Context, source: Path, info: MediaInfo, scenes: list[Scene], title: str,
               found: Detection, begin: float, end: float) -> list[Output]:
+    import cv2
+
     from muselab.video.framepipe import grab_stills
 
     folder = ctx.workdir / "scenes"
     folder.mkdir(parents=True, exist_ok=True)
     ctx.progress(begin, f"taking {len(scenes)} thumbnails")
-    # the middle frame of each scene; half a frame early, so an exact seek lands on that frame
-    times = [max(0.0, ((s.start_frame + s.end_frame - 1) // 2 - 0.5) / found.fps) for s in scenes]
+    width = min(THUMB_WIDTH, info.width)
     paths = [folder / f"scene-{i:04d}.png" for i in range(1, len(scenes) + 1)]
-    grab_stills(source, times, paths, width=min(THUMB_WIDTH, info.width))
+    frames: list[int] = []
+    to_seek: list[int] = []
+    for n, scene in enumerate(scenes):
+        middle = (scene.start_frame + scene.end_frame - 1) // 2
+        near = min(found.samples, key=lambda i: abs(i - middle), default=None)
+        usable = found.analysis_size[0] == width and near is not None
+        if usable and abs(near - middle) <= max(2, (scene.end_frame - scene.start_frame) // 6):
+            cv2.imwrite(str(paths[n]), found.samples[near])  # a kept analysis frame near the middle
+            frames.append(near)
+        else:
+            frames.append(middle)
+            to_seek.append(n)
+    if to_seek:  # half a frame early, so the exact seek lands on that frame
+        grab_stills(source, [max(0.0, (frames[n] - 0.5) / found.fps) for n in to_seek], [paths[n] for n in to_seek],
+                    width=width)
     ctx.check_cancelled()
     outputs = []
     if recipe.thumbnails:
@@ -335,8 +365,8 @@ def _pictures(recipe: ScenesRecipe, ctx: Context, source: Path, info: MediaInfo,
             outputs.append(Output(
                 kind="image", media_type="image/png", path=path, parents=[recipe.video_work_id],
                 title=f"Scene {i} of {title} ({clock(scene.start)})", filename=path.name,
-                meta={"scene": i, "time": round(times[i - 1], 3), "start": round(scene.start, 3),
-                      "end": round(scene.end, 3), "transition": scene.transition}))
+                meta={"scene": i, "frame": frames[i - 1], "time": round(frames[i - 1] / found.fps, 3),
+                      "start": round(scene.start, 3), "end": round(scene.end, 3), "transition": scene.transition}))
     if recipe.contact_sheet:
         ctx.progress(begin + (end - begin) * 0.6, "drawing the contact sheet")
         sheet = folder / "contact-sheet.png"
