@@ -23,8 +23,6 @@ from typing import Any
 
 from muselab.engines import Cancelled, Context, EngineError, Output
 from muselab.video import ffmpeg
-from muselab.video.contact import clock, contact_sheet
-from muselab.video.detectors import make_detector
 from muselab.video.ffmpeg import MediaInfo, probe_video
 from muselab.video.recipe import ScenesRecipe
 from muselab.video.timeline import encoding_args
@@ -129,6 +127,7 @@ def detect_scenes(path: Path, options: ScenesRecipe, on_progress: Callable[[floa
     no second decoding."""
     from scenedetect import FrameTimecode
 
+    from muselab.video.detectors import make_detector
     from muselab.video.framepipe import read_frames
     from muselab.video.gradual import FrameStats
 
@@ -336,6 +335,7 @@ def _pictures(recipe: ScenesRecipe, ctx: Context, source: Path, info: MediaInfo,
               found: Detection, begin: float, end: float) -> list[Output]:
     import cv2
 
+    from muselab.video.contact import clock, contact_sheet
     from muselab.video.framepipe import grab_stills
 
     folder = ctx.workdir / "scenes"
@@ -387,6 +387,8 @@ def _split(recipe: ScenesRecipe, ctx: Context, source: Path, info: MediaInfo, sc
     copy: packets as they are, so a clip can only begin on a keyframe: each scene's clip begins at the first
     keyframe at or after the scene's start (a scene shorter than the keyframe interval may share its clip
     with the next one). The clips' meta say which scenes they hold and where they really begin and end."""
+    from muselab.video.contact import clock
+
     folder = ctx.workdir / "clips"
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("clip-*.mp4"):
