@@ -211,6 +211,20 @@ def test_thumbnails_by_seeking_when_frames_are_not_kept(scene_clip, tmp_path):
         assert picture.size == (256, 144)
 
 
+def test_a_phone_video_turned_upright_keeps_its_shape(scene_clip, tmp_path):
+    # phones store portrait video as landscape frames and a rotation, which ffmpeg applies when decoding
+    path, truth = scene_clip
+    portrait = tmp_path / "portrait.mp4"
+    ffmpeg.run(["-i", str(path), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(portrait)])
+    outputs, _ = run_scenes(portrait, tmp_path)
+    assert (outputs[0].meta["width"], outputs[0].meta["height"]) == (180, 320)
+    assert f1([s["start"] for s in outputs[0].meta["scenes"][1:]], truth) == 1.0
+    with Image.open(outputs[2].path) as thumb, Image.open(outputs[-1].path) as sheet:
+        assert thumb.size == (144, 256)
+        assert sheet.size == (layout(len(outputs[0].meta["scenes"]), 180, 320).width,
+                              layout(len(outputs[0].meta["scenes"]), 180, 320).height)
+
+
 def test_split_copy_clips_add_up_to_the_video(scene_clip, tmp_path):
     path, truth = scene_clip
     outputs, _ = run_scenes(path, tmp_path, split="copy", thumbnails=False, contact_sheet=False)

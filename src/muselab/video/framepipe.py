@@ -8,6 +8,7 @@ by seeking, so a thumbnail costs one keyframe interval of decoding, not a pass o
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -73,3 +74,18 @@ def grab_stills(path: Path, times: list[float], out_paths: list[Path], width: in
     if missing:
         raise EngineError(f"ffmpeg wrote no picture for {len(missing)} still(s), e.g. {missing[0].name}")
     return out_paths
+
+
+def display_size(path: Path, width: int, height: int) -> tuple[int, int]:
+    """Width and height as the video is shown. Phones record portrait video as landscape frames plus a
+    rotation; ffmpeg turns decoded frames upright, so every size asked of it must be the turned one."""
+    done = subprocess.run([ffmpeg.tool("ffprobe"), "-v", "error", "-select_streams", "v:0", "-show_entries",
+                           "stream_side_data=rotation:stream_tags=rotate", "-of", "json", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    try:
+        stream = (json.loads(done.stdout or "{}").get("streams") or [{}])[0]
+        rotation = next((float(d["rotation"]) for d in stream.get("side_data_list", []) if "rotation" in d),
+                        float((stream.get("tags") or {}).get("rotate", 0)))
+    except (ValueError, TypeError, KeyError):
+        rotation = 0.0
+    return (height, width) if round(abs(rotation)) % 180 == 90 else (width, height)

@@ -27,8 +27,7 @@ from muselab.video.ffmpeg import MediaInfo, probe_video
 from muselab.video.recipe import ScenesRecipe
 from muselab.video.timeline import encoding_args
 
-ANALYSIS_WIDTH = 256  # frames are analysed this wide unless the recipe sets `downscale` (PySceneDetect's choice)
-THUMB_WIDTH = 256  # thumbnails (and contact sheet cells) are at most this wide: the default analysis width
+ANALYSIS_SIDE = 256  # frames are analysed this long on their long side unless the recipe sets `downscale`
 SAMPLE_BYTES = 48_000_000  # analysis frames kept for thumbnails, at most (then seeks find the rest)
 SAME_EDGES = 0.95  # a hard cut across which the edges stay this alike is light or colour changing, not a new shot
 CUT_SHARE = 0.5  # a cut inside a blend wins when its one frame carries this share of the blend's change
@@ -74,6 +73,7 @@ class Detection:
     frames: int
     info: MediaInfo
     analysis_size: tuple[int, int]
+    display_size: tuple[int, int]  # width and height as shown (a phone's rotation applied)
     seconds: float = 0.0  # wall time of the pass
     gradual_found: int = 0
     cuts_found: int = 0
@@ -101,9 +101,10 @@ def scene_options(recipe_like: Any = None) -> ScenesRecipe:
 
 def analysis_size(width: int, height: int, downscale: int | None) -> tuple[int, int]:
     """The size frames are analysed at: width/downscale x height/downscale, or when downscale is empty
-    ANALYSIS_WIDTH wide (smaller frames as they are). Measured: below ~256 pixels PySceneDetect's content and
-    adaptive detectors start to fire on lighting changes (benchmarks/video_speed.py, docs)."""
-    factor = downscale or max(1.0, width / ANALYSIS_WIDTH)
+    ANALYSIS_SIDE pixels on the long side, as PySceneDetect chooses (smaller frames as they are). Measured:
+    below that its content and adaptive detectors start to fire on lighting changes (see the docs).
+    Thumbnails are this size too, so the frames kept during the pass serve as thumbnails."""
+    factor = downscale or max(1.0, max(width, height) / ANALYSIS_SIDE)
     return max(8, round(width / factor)), max(8, round(height / factor))
 
 
@@ -128,7 +129,7 @@ def detect_scenes(path: Path, options: ScenesRecipe, on_progress: Callable[[floa
     from scenedetect import FrameTimecode
 
     from muselab.video.detectors import make_detector
-    from muselab.video.framepipe import read_frames
+    from muselab.video.framepipe import display_size, read_frames
     from muselab.video.gradual import FrameStats
 
     began = time.monotonic()
@@ -136,7 +137,8 @@ def detect_scenes(path: Path, options: ScenesRecipe, on_progress: Callable[[floa
     if info.fps <= 0 or info.width <= 0 or info.height <= 0:
         raise EngineError("video_work_id: the video has no frame rate or frame size ffprobe can read")
     fps = info.fps
-    size = analysis_size(info.width, info.height, options.downscale)
+    shown = display_size(path, info.width, info.height)
+    size = analysis_size(*shown, options.downscale)
     detector = make_detector(options.detector, options.threshold, max(0, round(options.min_scene_seconds * fps)))
     stats = FrameStats(fps, gradual=options.gradual)
     expected = info.frames or max(1, round(info.duration * fps))
@@ -170,7 +172,7 @@ def detect_scenes(path: Path, options: ScenesRecipe, on_progress: Callable[[floa
     scenes = to_scenes(boundaries, count, fps)
     if on_progress is not None:
         on_progress(1.0)
-    return Detection(scenes, fps, count, info, size, time.monotonic() - began,
+    return Detection(scenes, fps, count, info, size, shown, time.monotonic() - began,
                      gradual_found=sum(1 for s in scenes if s.transition != "cut"),
                      cuts_found=sum(1 for s in scenes[1:] if s.transition == "cut"),
                      samples=samples.frames if samples is not None else {})
@@ -272,7 +274,8 @@ def run(recipe: ScenesRecipe, ctx: Context) -> list[Output]:
     ctx.progress(found_at, f"{len(scenes)} scenes found")
     listing = [s.to_dict() for s in scenes]
     facts = {"fps": found.fps, "frames": found.frames, "duration": round(found.frames / found.fps, 3),
-             "width": info.width, "height": info.height, "detector": recipe.detector, "gradual": recipe.gradual,
+             "width": found.display_size[0], "height": found.display_size[1], "detector": recipe.detector,
+             "gradual": recipe.gradual,
              "analysis_size": list(found.analysis_size)}
     outputs = [
         Output(kind="data", media_type="application/json", title=f"Scenes of {title}", parents=parents,
@@ -341,14 +344,15 @@ def _pictures(recipe: ScenesRecipe, ctx: Context, source: Path, info: MediaInfo,
     folder = ctx.workdir / "scenes"
     folder.mkdir(parents=True, exist_ok=True)
     ctx.progress(begin, f"taking {len(scenes)} thumbnails")
-    width = min(THUMB_WIDTH, info.width)
+    shown_width, shown_height = found.display_size
+    thumb_size = analysis_size(shown_width, shown_height, None)
     paths = [folder / f"scene-{i:04d}.png" for i in range(1, len(scenes) + 1)]
     frames: list[int] = []
     to_seek: list[int] = []
     for n, scene in enumerate(scenes):
         middle = (scene.start_frame + scene.end_frame - 1) // 2
         near = min(found.samples, key=lambda i: abs(i - middle), default=None)
-        usable = found.analysis_size[0] == width and near is not None
+        usable = found.analysis_size == thumb_size and near is not None
         if usable and abs(near - middle) <= max(2, (scene.end_frame - scene.start_frame) // 6):
             cv2.imwrite(str(paths[n]), found.samples[near])  # a kept analysis frame near the middle
             frames.append(near)
@@ -357,7 +361,7 @@ def _pictures(recipe: ScenesRecipe, ctx: Context, source: Path, info: MediaInfo,
             to_seek.append(n)
     if to_seek:  # half a frame early, so the exact seek lands on that frame
         grab_stills(source, [max(0.0, (frames[n] - 0.5) / found.fps) for n in to_seek], [paths[n] for n in to_seek],
-                    width=width)
+                    width=thumb_size[0])
     ctx.check_cancelled()
     outputs = []
     if recipe.thumbnails:
@@ -370,9 +374,9 @@ def _pictures(recipe: ScenesRecipe, ctx: Context, source: Path, info: MediaInfo,
     if recipe.contact_sheet:
         ctx.progress(begin + (end - begin) * 0.6, "drawing the contact sheet")
         sheet = folder / "contact-sheet.png"
-        subtitle = (f"{len(scenes)} scenes · {clock(found.frames / found.fps)} · {info.width}x{info.height} "
+        subtitle = (f"{len(scenes)} scenes · {clock(found.frames / found.fps)} · {shown_width}x{shown_height} "
                     f"{found.fps:g} fps · {recipe.detector}{' + gradual' if recipe.gradual else ''}")
-        facts = contact_sheet(paths, scenes, title, subtitle, info.width, info.height, sheet)
+        facts = contact_sheet(paths, scenes, title, subtitle, shown_width, shown_height, sheet)
         outputs.append(Output(kind="image", media_type="image/png", path=sheet, parents=[recipe.video_work_id],
                               title=f"Contact sheet of {title}", filename="contact-sheet.png",
                               meta={**facts, "scenes": len(scenes)}))
