@@ -166,23 +166,16 @@ def _filter_log(args: list[str], duration: float, on_progress: Progress | None,
 # ------------------------------------------------------------------------------------------ scenes
 def find_scenes(path: Path, info: MediaInfo, on_progress: Callable[[float], None] | None = None,
                 cancelled: Callable[[], bool] | None = None) -> list[Segment]:
-    """The shots of the video, in seconds, covering it whole.
+    """The shots of the video, in seconds, covering it whole: the scenes task's detector with its defaults
+    (hard cuts and dissolves). Returns [] when cancelled."""
+    from muselab.engines import Cancelled
+    from muselab.video.scenes import detect
 
-    For now PySceneDetect's AdaptiveDetector, run here in 10 s chunks (progress, cancel); when the scenes
-    task's reusable detector (muselab.video.scenes.detect) lands, this one function points at it."""
-    from scenedetect import AdaptiveDetector, SceneManager, open_video
-
-    video = open_video(str(path), backend="opencv")
-    manager = SceneManager()
-    manager.add_detector(AdaptiveDetector(min_scene_len=max(2, round((info.fps or 25) * 0.5))))
-    while True:
-        if cancelled and cancelled():
-            return []
-        if not manager.detect_scenes(video, duration=10.0):
-            break
-        if on_progress and info.duration:
-            on_progress(min(1.0, video.position.get_seconds() / info.duration))
-    cuts = sorted(start.get_seconds() for start, _ in manager.get_scene_list(start_in_scene=True))[1:]
+    try:
+        scenes = detect(path, None, on_progress=on_progress, cancelled=cancelled)
+    except Cancelled:
+        return []
+    cuts = sorted(scene.start for scene in scenes)[1:]
     bounds = [0.0, *[c for c in cuts if 0 < c < info.duration], info.duration]
     return [Segment(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 

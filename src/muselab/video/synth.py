@@ -71,6 +71,12 @@ def make_video(path: Path, shots: list[Shot], joins: list[float] | None = None, 
 
     Returns the truth: hard cut times, dissolve intervals and the total duration."""
     joins = list(joins or [0.0] * (len(shots) - 1))
+    # Whole frames, so the truth is where the frames really change (a shot rounds up to its next frame).
+    shots = [Shot(**{**vars(shot), "seconds": round(shot.seconds * fps) / fps}) for shot in shots]
+    joins = [round(j * fps) / fps for j in joins]
+    for i, fade in enumerate(joins):
+        if fade >= min(shots[i].seconds, shots[i + 1].seconds):  # xfade would wait forever for frames
+            raise ValueError(f"joins[{i}]: a {fade} s dissolve is longer than a shot it joins")
     graph = []
     for i, shot in enumerate(shots):
         graph += list(_shot_source(shot, width, height, fps, i))
