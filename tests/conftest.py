@@ -71,3 +71,30 @@ def sqlite_studio(tmp_path):
     s = Studio(make_settings(tmp_path))
     yield s
     s.close()
+
+
+@pytest.fixture
+def live_server(sqlite_studio):
+    """The studio's app served by uvicorn on a free 127.0.0.1 port in this process (for browser tests)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from muselab.api.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(sqlite_studio), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

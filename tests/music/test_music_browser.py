@@ -1,39 +1,16 @@
 """The Compose page in a real browser (headless Chromium): compose, hear, see, keep."""
 
 import shutil
-import socket
-import threading
-import time
 
 import pytest
 
-from muselab.api.app import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not shutil.which("chromium"), reason="needs /usr/bin/chromium")]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def server(sqlite_studio):
-    import uvicorn
-
-    port = _free_port()
-    config = uvicorn.Config(create_app(sqlite_studio), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+def server(live_server):
+    return live_server
 
 
 def test_compose_page_makes_a_candidate_with_player_pianoroll_and_keep(server):

@@ -21,5 +21,6 @@ def video_page(request: Request):
     settings = request.app.state.studio.settings
     options = {"transitions": list(get_args(recipe.Transition)), "aspects": list(get_args(recipe.Aspect)),
                "detectors": list(get_args(recipe.ScenesRecipe.model_fields["detector"].annotation)),
+               "detector": recipe.ScenesRecipe.model_fields["detector"].default,
                "max_mb": settings.max_video_mb, "max_minutes": settings.max_video_minutes}
     return render(request, "video.html", options=options)
