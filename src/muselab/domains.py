@@ -40,6 +40,8 @@ DOMAINS: list[Domain] = [
            api="muselab.api.routers.training:router", web="muselab.web.training:router"),
     Domain("video", tasks="muselab.video", cli="muselab.cli.video:register",
            api="muselab.api.routers.video:router", web="muselab.web.video:router"),
+    Domain("speech", tasks="muselab.speech"),
+    Domain("storyboard", tasks="muselab.storyboard"),
 ]
 
 _extra: list[Domain] = []

@@ -152,6 +152,9 @@ class Context(Protocol):
     def emit(self, output: Output) -> str:
         """Keep an output right away (e.g. a checkpoint), before the job ends; returns its Work id."""
 
+    def find(self, tag: str) -> list[dict]:
+        """Works of the library carrying `tag` (newest first): parts kept earlier, to re-use them."""
+
 
 @dataclass(frozen=True)
 class TaskSpec:
@@ -232,6 +235,7 @@ class LocalContext:
         self.inputs = dict(inputs or {})
         self.events: list[tuple[float, str, dict | None]] = []
         self.emitted: list[Output] = []
+        self.works: dict[str, dict] = {}  # what emit() kept, by id (their metadata)
         self.cancel_event = threading.Event()
         self._on_progress = on_progress
 
@@ -252,16 +256,51 @@ class LocalContext:
             raise EngineError(f"unknown input work {work_id!r}") from None
 
     def input_work(self, work_id: str) -> dict:
+        if work_id in self.works:
+            return self.works[work_id]
         path = self.input_path(work_id)
         return {"id": work_id, "title": path.name, "kind": "file", "media_type": "", "recipe": None, "meta": {}}
 
     def emit(self, output: Output) -> str:
+        """Kept in memory (and its bytes in the work folder), so later steps can read it back as an input."""
+        from muselab.ids import new_id
+
         self.emitted.append(output)
-        return f"local-{len(self.emitted)}"
+        work_id = new_id()
+        path = output.path
+        if path is None:
+            path = self.workdir / "emitted" / work_id
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(output.read_bytes())
+        self.inputs[work_id] = Path(path)
+        self.works[work_id] = {"id": work_id, "title": output.title, "kind": output.kind,
+                               "media_type": output.media_type, "recipe": None, "meta": dict(output.meta),
+                               "tags": list(output.tags), "parents": list(output.parents)}
+        return work_id
+
+    def find(self, tag: str) -> list[dict]:
+        return [work for work in reversed(self.works.values()) if tag in work["tags"]]
 
     def cleanup(self) -> None:
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class ScopedContext:
+    """A Context for one step of a longer job: its progress 0..1 fills `start`..`end` of the job's, with a label.
+
+    A pipeline (the storyboard) runs other domains' engines through it, so each step's bar moves the whole."""
+
+    def __init__(self, ctx: Context, start: float, end: float, label: str):
+        self._ctx, self._start, self._end, self._label = ctx, start, end, label
+
+    def __getattr__(self, name: str) -> Any:  # workdir, limits, input_path, emit, find, check_cancelled...
+        return getattr(self._ctx, name)
+
+    def progress(self, fraction: float, message: str = "", preview: dict | None = None) -> None:
+        fraction = max(0.0, min(1.0, fraction))
+        text = f"{self._label}: {message}" if message else self._label
+        self._ctx.progress(self._start + fraction * (self._end - self._start), text, preview)
 
 
 def run_task(name: str, recipe: Recipe | dict, ctx: Context | None = None) -> list[Output]:

@@ -18,7 +18,7 @@ from muselab.jobs.models import CANCELLED, FAILED, QUEUED, SUCCEEDED, Job
 from muselab.jobs.queue import LostJob, local_worker_id, make_is_alive
 from muselab.jobs.services import JobHost
 from muselab.library.models import Work
-from muselab.library.store import NewWork, work_to_dict
+from muselab.library.store import NewWork, WorkFilter, work_to_dict
 
 log = logging.getLogger("muselab.jobs")
 
@@ -77,6 +77,10 @@ class JobContext:
             return work_to_dict(self.host.library.get(work_id))
         except StudioError as exc:
             raise EngineError(f"input work {work_id!r} not found in the library") from exc
+
+    def find(self, tag: str) -> list[dict]:
+        works, _ = self.host.library.list(WorkFilter(tag=tag, limit=50))
+        return [work_to_dict(work) for work in works]
 
     def emit(self, output: Output) -> str:
         try:
