@@ -286,6 +286,20 @@ class LocalContext:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def cancel_question(ctx: Context) -> Callable[[], bool]:
+    """ctx.check_cancelled() as a yes/no question, for helpers that stop an external process themselves (the
+    engine calls ctx.check_cancelled() afterwards, which raises Cancelled)."""
+
+    def cancelled() -> bool:
+        try:
+            ctx.check_cancelled()
+        except Cancelled:
+            return True
+        return False
+
+    return cancelled
+
+
 class ScopedContext:
     """A Context for one step of a longer job: its progress 0..1 fills `start`..`end` of the job's, with a label.
 

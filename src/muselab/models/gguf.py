@@ -7,7 +7,6 @@ Format: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -96,9 +95,3 @@ def summary(meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def sha256_file(path: str | Path, chunk: int = 4 << 20) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()

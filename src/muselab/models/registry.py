@@ -19,7 +19,6 @@ User-added models and remotes live in `<models_dir>/registry.json`, independent 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -28,7 +27,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from muselab.models.gguf import GGUFError, read_metadata, sha256_file, summary
+from muselab.models.gguf import GGUFError, read_metadata, summary
+from muselab.models.packaged import package_file, sha256_file
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct"
 TEST_MODEL = "smollm2-135m-instruct"
@@ -143,15 +143,6 @@ class ModelInfo:
         return None
 
 
-def _package_file(package: str, relative: str) -> Path | None:
-    """A file inside an installed package, found without importing the package."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / relative
-    return path if path.is_file() else None
-
-
 class Registry:
     """Bundled models plus the user's registry.json in models_dir."""
 
@@ -188,7 +179,7 @@ class Registry:
 
     # ---- listing and resolving ----
     def _bundled_info(self, b: Bundled) -> ModelInfo:
-        parts = [_package_file(pkg, rel) for pkg, rel in b.parts]
+        parts = [package_file(pkg, rel) for pkg, rel in b.parts]
         available = all(p is not None for p in parts)
         if len(b.parts) == 1 and parts[0] is not None:
             path = str(parts[0])
@@ -241,7 +232,7 @@ class Registry:
     def _join(self, b: Bundled, target: Path) -> None:
         parts = []
         for pkg, rel in b.parts:
-            p = _package_file(pkg, rel)
+            p = package_file(pkg, rel)
             if p is None:
                 raise ModelError(f"model {b.name!r} is not installed (package {pkg} missing); install it with: {b.install}")
             parts.append(p)

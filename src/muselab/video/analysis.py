@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,20 +21,6 @@ from muselab.video.ffmpeg import MediaInfo
 from muselab.video.timeline import Segment
 
 Progress = Callable[[float], None]
-
-
-def cancel_probe(ctx: Context) -> Callable[[], bool]:
-    """A `cancelled()` for the ffmpeg helpers that asks the job without raising (they stop their process;
-    the engine calls ctx.check_cancelled() afterwards to raise)."""
-
-    def cancelled() -> bool:
-        try:
-            ctx.check_cancelled()
-            return False
-        except Cancelled:
-            return True
-
-    return cancelled
 
 
 def source_title(ctx: Context, work_id: str, fallback: str) -> str:
@@ -132,35 +116,7 @@ def parse_stretches(log: str, duration: float) -> list[Stretch]:
 def _filter_log(args: list[str], duration: float, on_progress: Progress | None,
                 cancelled: Callable[[], bool] | None) -> str | None:
     """Run ffmpeg for what its filters log, reporting progress; None when cancelled."""
-    cmd = [ffmpeg.tool("ffmpeg"), "-hide_banner", "-nostdin", "-loglevel", "info", "-nostats",
-           "-progress", "pipe:1", *args]
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
-    log: list[str] = []
-    reader = threading.Thread(target=lambda: log.extend(process.stderr), daemon=True)
-    reader.start()
-    last = 0.0
-    stopped = False
-    try:
-        for line in process.stdout:
-            match = _PROGRESS_TIME.match(line.strip())
-            if match and on_progress and duration and time.monotonic() - last > 0.2:
-                last = time.monotonic()
-                on_progress(min(1.0, int(match.group(1)) / 1e6 / duration))
-            if cancelled and cancelled():
-                stopped = True
-                process.kill()
-                break
-        process.wait()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        reader.join(timeout=5)
-    if stopped:
-        return None
-    if process.returncode != 0:
-        raise EngineError(f"ffmpeg analysis failed: {' '.join(line.strip() for line in log[-3:])[:500]}")
-    return "".join(log)
+    return ffmpeg.run(args, duration, on_progress, cancelled, what="ffmpeg analysis", loglevel="info")
 
 
 # ------------------------------------------------------------------------------------------ scenes
@@ -168,7 +124,6 @@ def find_scenes(path: Path, info: MediaInfo, on_progress: Callable[[float], None
                 cancelled: Callable[[], bool] | None = None) -> list[Segment]:
     """The shots of the video, in seconds, covering it whole: the scenes task's detector with its defaults
     (hard cuts and dissolves). Returns [] when cancelled."""
-    from muselab.engines import Cancelled
     from muselab.video.scenes import detect
 
     try:

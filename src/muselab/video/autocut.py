@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from muselab.engines import Context, Output
-from muselab.video.analysis import Stretch, cancel_probe, detect_stretches, file_stem, source_title
+from muselab.engines import Context, Output, cancel_question
+from muselab.video.analysis import Stretch, detect_stretches, file_stem, source_title
 from muselab.video.ffmpeg import probe_video
 from muselab.video.recipe import AutoCutRecipe
 from muselab.video.timeline import Segment, complement, render_segments, timeline_meta
@@ -75,7 +75,7 @@ def _union(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
 def run(recipe: AutoCutRecipe, ctx: Context) -> list[Output]:
     source = ctx.input_path(recipe.video_work_id)
     info = probe_video(source)
-    cancelled = cancel_probe(ctx)
+    cancelled = cancel_question(ctx)
     talk = recipe.jump_cut
     cut_silence = recipe.remove_silence or talk
     ctx.progress(0.0, "looking for black, frozen and silent stretches")

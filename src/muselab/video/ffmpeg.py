@@ -110,18 +110,19 @@ _TIME = re.compile(r"out_time_(?:us|ms)=(\d+)")
 
 
 def run(args: list[str], duration: float | None = None, on_progress: Callable[[float], None] | None = None,
-        cancelled: Callable[[], bool] | None = None, what: str = "ffmpeg") -> None:
+        cancelled: Callable[[], bool] | None = None, what: str = "ffmpeg", loglevel: str = "error") -> str | None:
     """Run ffmpeg with `args` (after the program name); report the fraction done from its -progress output.
 
-    `cancelled()` is polled; when it says so the process is stopped. A failure raises EngineError with
-    the end of ffmpeg's own message."""
-    cmd = [tool("ffmpeg"), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats",
+    `cancelled()` is polled; when it says so the process is stopped and None is returned. Otherwise returns
+    what ffmpeg logged (at `loglevel`: "info" for the filters that report by logging, e.g. silencedetect).
+    A failure raises EngineError with the end of ffmpeg's own message."""
+    cmd = [tool("ffmpeg"), "-hide_banner", "-nostdin", "-y", "-loglevel", loglevel, "-progress", "pipe:1", "-nostats",
            *args]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
-    errors: list[str] = []
-    reader = threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True)
+    log: list[str] = []
+    reader = threading.Thread(target=lambda: log.extend(process.stderr), daemon=True)
     reader.start()
-    last = 0.0
+    last, stopped = 0.0, False
     try:
         for line in process.stdout:
             match = _TIME.match(line.strip())
@@ -129,6 +130,7 @@ def run(args: list[str], duration: float | None = None, on_progress: Callable[[f
                 last = time.monotonic()
                 on_progress(min(1.0, int(match.group(1)) / 1e6 / duration))
             if cancelled and cancelled():
+                stopped = True
                 process.kill()
                 break
         process.wait()
@@ -137,11 +139,12 @@ def run(args: list[str], duration: float | None = None, on_progress: Callable[[f
             process.kill()
             process.wait()
         reader.join(timeout=5)
-    if cancelled and cancelled():
-        return
+    if stopped:
+        return None
     if process.returncode != 0:
-        detail = " ".join(line.strip() for line in errors[-4:])[:500]
+        detail = " ".join(line.strip() for line in log[-4:])[:500]
         raise EngineError(f"{what} failed (ffmpeg exit {process.returncode}): {detail}")
+    return "".join(log)
 
 
 def run_filter_log(args: list[str], timeout: float = 3600) -> str:

@@ -4,10 +4,9 @@ a Work holds (video, picture, audio, MIDI)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from muselab.engines import Cancelled, Context, EngineError
+from muselab.engines import Context, EngineError, cancel_question
 from muselab.video import ffmpeg
 
 
@@ -30,19 +29,6 @@ def number(x: float) -> str:
     return f"{x:.6f}".rstrip("0").rstrip(".") or "0"
 
 
-def cancel_poll(ctx: Context) -> Callable[[], bool]:
-    """ctx.check_cancelled() as the `cancelled()` callable ffmpeg.run polls."""
-
-    def cancelled() -> bool:
-        try:
-            ctx.check_cancelled()
-        except Cancelled:
-            return True
-        return False
-
-    return cancelled
-
-
 def render(ctx: Context, args: list[str], duration: float, span: tuple[float, float] = (0.0, 1.0),
            message: str = "rendering", what: str = "ffmpeg") -> None:
     """Run one ffmpeg render for a job: progress mapped into `span` of the job, stopped when the job is cancelled
@@ -53,7 +39,7 @@ def render(ctx: Context, args: list[str], duration: float, span: tuple[float, fl
         ctx.progress(low + (high - low) * fraction, message)
 
     try:
-        ffmpeg.run(args, duration=duration, on_progress=on_progress, cancelled=cancel_poll(ctx), what=what)
+        ffmpeg.run(args, duration=duration, on_progress=on_progress, cancelled=cancel_question(ctx), what=what)
     finally:
         ctx.check_cancelled()
 

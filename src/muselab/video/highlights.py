@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from muselab.engines import Context, EngineError, Output
+from muselab.engines import Context, EngineError, Output, cancel_question
 from muselab.video.analysis import (
     analysis_size,
-    cancel_probe,
     file_stem,
     find_scenes,
     sample_frames,
@@ -242,7 +241,7 @@ def run(recipe: HighlightsRecipe, ctx: Context) -> list[Output]:
     if info.duration <= recipe.target_seconds:
         raise EngineError(f"target_seconds: the video lasts {info.duration:.1f} s, so highlights of "
                           f"{recipe.target_seconds:g} s would not be shorter; ask for less than {info.duration:.0f} s")
-    cancelled = cancel_probe(ctx)
+    cancelled = cancel_question(ctx)
     trailer = recipe.mode == "trailer"
     weights = TRAILER if trailer else SUMMARY
     max_shot = recipe.max_shot_seconds or (2.5 if trailer else 8.0)

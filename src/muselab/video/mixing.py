@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from muselab.engines import Context, EngineError
+from muselab.engines import Context, EngineError, cancel_question
 from muselab.video import ffmpeg
-from muselab.video.graph import cancel_poll, media_kind, number
+from muselab.video.graph import media_kind, number
 
 RATE = 48000
 FORMAT = f"aformat=sample_fmts=fltp:sample_rates={RATE}:channel_layouts=stereo"
@@ -147,7 +147,7 @@ def analyse(ctx: Context, args: list[str], duration: float, span: tuple[float, f
     log: list[str] = []
     reader = threading.Thread(target=lambda: log.extend(process.stderr), daemon=True)
     reader.start()
-    cancelled, last = cancel_poll(ctx), 0.0
+    cancelled, last = cancel_question(ctx), 0.0
     try:
         for line in process.stdout:
             micros = line.strip().removeprefix("out_time_us=")

@@ -23,11 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from muselab.engines import Context, Output
+from muselab.engines import Context, Output, cancel_question
 from muselab.video import ffmpeg
 from muselab.video.analysis import (
     analysis_size,
-    cancel_probe,
     file_stem,
     find_scenes,
     sample_frames,
@@ -238,7 +237,7 @@ def _command_file(text: str, workdir: Path) -> Path:
 def run(recipe: ReframeRecipe, ctx: Context) -> list[Output]:
     source = ctx.input_path(recipe.video_work_id)
     info = probe_video(source)
-    cancelled = cancel_probe(ctx)
+    cancelled = cancel_question(ctx)
     box = crop_box(info.width, info.height, recipe.aspect, recipe.height)
     frame_extent = info.width if box.axis == "x" else info.height
     ctx.progress(0.0, "finding the shots")

@@ -16,7 +16,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from muselab.engines import Context, EngineError, Output
+from muselab.engines import Context, EngineError, Output, cancel_question
 from muselab.video import ffmpeg, transcribe
 from muselab.video.ffmpeg import MediaInfo
 from muselab.video.recipe import Encoding, SubtitlesRecipe, TranscribeRecipe
@@ -213,7 +213,7 @@ def run(recipe: SubtitlesRecipe, ctx: Context) -> list[Output]:
         ctx.progress(done + (1 - done) * fraction, "burning in subtitles" if recipe.burn else "adding the track")
 
     out = ctx.workdir / f"{name}.subtitled.mp4"
-    cancelled = transcribe.cancelled_by(ctx)
+    cancelled = cancel_question(ctx)
     if recipe.burn:
         ass = ctx.workdir / "burn.ass"
         styled_for_frame(subs, info, recipe.font_size).save(str(ass), format_="ass")

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from muselab.engines import Cancelled, Context, EngineError, Output
+from muselab.engines import Cancelled, Context, EngineError, Output, cancel_question
 from muselab.video import ffmpeg, whisper_model
 from muselab.video.ffmpeg import MediaInfo
 from muselab.video.recipe import TranscribeRecipe
@@ -76,19 +76,6 @@ class Cue:
 
 
 # ---------------------------------------------------------------------------------------- hearing
-def cancelled_by(ctx: Context) -> Callable[[], bool]:
-    """ffmpeg.run's cancel question, answered by the job's Context."""
-
-    def cancelled() -> bool:
-        try:
-            ctx.check_cancelled()
-        except Cancelled:
-            return True
-        return False
-
-    return cancelled
-
-
 def extract_audio(video: Path, info: MediaInfo, out: Path, on_progress: Callable[[float], None] | None = None,
                   cancelled: Callable[[], bool] | None = None):
     """The video's first sound track as 16 kHz mono float32 samples (also written to `out` as WAV)."""
@@ -137,7 +124,7 @@ def _clamp(t: float, duration: float) -> float:
 def transcribe_video(video: Path, info: MediaInfo, language: str | None, models_dir: Path, ctx: Context,
                      share: float = 1.0) -> Transcript:
     """The transcript of a video's speech, reporting progress into [0, share] of the job's bar."""
-    cancelled = cancelled_by(ctx)
+    cancelled = cancel_question(ctx)
     samples = extract_audio(video, info, ctx.workdir / "speech-16k.wav",
                             on_progress=lambda f: ctx.progress(share * AUDIO_SHARE * f, "taking the sound out"),
                             cancelled=cancelled)

@@ -14,13 +14,13 @@ Whisper: OpenAI, MIT licence (https://github.com/openai/whisper). CTranslate2 co
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import shutil
 import threading
 from pathlib import Path
 
 from muselab.engines import EngineError
+from muselab.models.packaged import package_file, sha256_file
 
 NAME = "whisper-base"
 TITLE = "Whisper base (multilingual, CTranslate2 int8)"
@@ -55,26 +55,9 @@ _verified: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha
 _loaded: dict[tuple[str, str], object] = {}  # (folder, compute_type) -> WhisperModel: one kept per process
 
 
-def package_file(package: str, relative: str) -> Path | None:
-    """A file inside an installed package, found without importing the package."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / relative
-    return path if path.is_file() else None
-
-
 def folder(models_dir: Path) -> Path:
     """Where the joined model lives (whether or not it is there yet)."""
     return Path(models_dir) / NAME
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(4 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _matches(path: Path, expected: str) -> bool:
