@@ -41,7 +41,8 @@ DOMAINS: list[Domain] = [
     Domain("video", tasks="muselab.video", cli="muselab.cli.video:register",
            api="muselab.api.routers.video:router", web="muselab.web.video:router"),
     Domain("speech", tasks="muselab.speech"),
-    Domain("storyboard", tasks="muselab.storyboard", cli="muselab.cli.storyboard:register"),
+    Domain("storyboard", tasks="muselab.storyboard", cli="muselab.cli.storyboard:register",
+           web="muselab.web.storyboard:router"),
 ]
 
 _extra: list[Domain] = []
